@@ -1,0 +1,429 @@
+"""Fusion: classifier probabilities + extracted mentions (candidates, assertions, sections) -> decisions.
+
+Why: the classifier knows the label set it was trained on and reads the whole letter, but cannot see
+that "no evidence of PE" negates a PE it half-recognises, nor propose a code it has never seen. The
+extractor sees mentions, their assertion (negated / family / hypothetical / historical) and their
+section, and the terminology matcher proposes any code. A small logistic combiner over both, fitted on
+the dev split, then isotonic calibration and per-system thresholds (also dev), turn that into the
+calibrated `score` of FORMATS.md. Hard rule first: evidence that is only negated, family, hypothetical
+(or historical, unless the code is a chronic comorbidity / history Z-code) suppresses the code.
+
+Pure numpy/scikit-learn; the fitted state is plain JSON (no pickles in a bundle).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from autocoder.model.calibration import ConfidenceModel, IsotonicCalibrator, fit_threshold
+from autocoder.schemas import Entity
+
+SYSTEMS = ("icd10", "opcs4")
+
+# chronic comorbidities (coded whenever documented, DGCS.3) and history/status Z-codes: a "historical"
+# mention of these still supports the code; for anything else "history of X" means X is not current.
+DEFAULT_HISTORY_KEEP = [
+    "Z80", "Z81", "Z82", "Z83", "Z84", "Z85", "Z86", "Z87", "Z88", "Z89", "Z90", "Z91", "Z92", "Z93",
+    "Z94", "Z95", "Z96", "Z97", "Z98", "Z99",
+    "I10", "I11", "I12", "I13", "I25", "I48", "I50", "E10", "E11", "E03", "E66", "N18", "J44", "J45",
+    "F01", "F03", "G30", "G35", "G20", "G40", "K70", "K74", "D50", "D64", "F10", "F17", "F32", "M81",
+    "I69", "E78", "B20", "B18", "M05", "M06", "M15", "M16", "M17", "I35", "I42",
+]
+
+FEATURES = [
+    "clf_prob", "clf_logit", "in_vocab", "has_mention", "max_match", "log_n_present", "sec_diagnosis",
+    "sec_history", "sec_procedure", "uncertain_only", "historical_kept", "suppressed_some", "primary_head",
+    "is_opcs4", "clf_x_mention", "first_mention_inv",
+]
+PRIMARY_FEATURES = ["primary_head", "fused", "clf_prob", "first_mention_inv", "sec_diagnosis", "has_mention",
+                    "in_vocab"]
+
+
+class FusionConfig(BaseModel):
+    """How candidates are gathered and suppressed (part of the resolved training config)."""
+
+    model_config = ConfigDict(extra="forbid")
+    cand_top_k: int = 20
+    cand_min_prob: float = 0.02
+    per_entity_candidates: int = 3
+    min_match_score: float = 0.0
+    suppress_assertions: list[str] = ["negated", "family", "hypothetical"]
+    history_keep_prefixes: list[str] = DEFAULT_HISTORY_KEEP
+    hard_suppress: bool = True
+    n_rejected_for_confidence: int = 3
+    default_threshold: float = 0.5
+    review_threshold: float = 0.8
+    lr_c: float = 1.0
+
+
+def section_kind(section: str | None) -> str:
+    s = (section or "").lower()
+    if re.search(r"diagnos|impression|problem|discharge summary of|final", s):
+        return "diagnosis"
+    if re.search(r"past|history|pmh|comorbid|background", s):
+        return "history"
+    if re.search(r"procedure|operation|intervention|investigation|theatre", s):
+        return "procedure"
+    return "other"
+
+
+@dataclass
+class Cand:
+    """One candidate code for one episode, with the features and the mentions behind it."""
+
+    code: str
+    system: str
+    clf_prob: float = 0.0
+    primary_head: float = 0.0
+    in_vocab: bool = False
+    present: list[Entity] = field(default_factory=list)
+    suppressed: list[Entity] = field(default_factory=list)
+    max_match: float = 0.0
+    first_rank: int | None = None       # order of first present mention among same-label mentions
+
+    @property
+    def key(self) -> str:
+        return f"{self.system}:{self.code}"
+
+    @property
+    def is_suppressed(self) -> bool:
+        return bool(self.suppressed) and not self.present
+
+    def features(self) -> list[float]:
+        p = min(max(self.clf_prob, 1e-6), 1 - 1e-6)
+        kinds = {section_kind(e.section) for e in self.present}
+        has = 1.0 if self.present else 0.0
+        unc = 1.0 if self.present and all(e.uncertain or e.assertion == "uncertain" for e in self.present) else 0.0
+        hist = 1.0 if self.present and all(e.historical or e.assertion == "historical" for e in self.present) else 0.0
+        return [
+            self.clf_prob, math.log(p / (1 - p)) / 8.0, 1.0 if self.in_vocab else 0.0, has, self.max_match,
+            math.log1p(len(self.present)), float("diagnosis" in kinds), float("history" in kinds),
+            float("procedure" in kinds), unc, hist, 1.0 if (self.suppressed and self.present) else 0.0,
+            self.primary_head, 1.0 if self.system == "opcs4" else 0.0, self.clf_prob * has,
+            1.0 / (1 + self.first_rank) if self.first_rank is not None else 0.0,
+        ]
+
+
+def _assertion_of(e: Entity) -> str:
+    if e.negated:
+        return "negated"
+    if e.family:
+        return "family"
+    if e.hypothetical:
+        return "hypothetical"
+    if e.historical:
+        return "historical"
+    return e.assertion
+
+
+def _history_keep(code: str, prefixes: Sequence[str]) -> bool:
+    return any(code.startswith(p) for p in prefixes)
+
+
+def split_label(label: str) -> tuple[str, str]:
+    """'icd10:J44.1' -> ('icd10', 'J44.1')."""
+    system, _, code = label.partition(":")
+    if system not in SYSTEMS or not code:
+        raise ValueError(f"label {label!r}: expected 'icd10:<code>' or 'opcs4:<code>'")
+    return system, code
+
+
+def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_primary: np.ndarray | None,
+                     proc_primary: np.ndarray | None, entities: Sequence[Entity], cfg: FusionConfig,
+                     normalise: Callable[[str, str], str | None] | None = None) -> list[Cand]:
+    """Candidates for one episode: the classifier's top codes plus every code the extractor proposes.
+
+    `normalise(code, system)` returns the canonical code or None for codes that are not valid (so a
+    matcher proposing a non-code never reaches the output)."""
+    cands: dict[str, Cand] = {}
+    label_sys = [split_label(lab) for lab in labels]
+    if clf_probs is not None and len(labels):
+        order = np.argsort(-clf_probs)
+        for rank, j in enumerate(order):
+            if rank >= cfg.cand_top_k and clf_probs[j] < cfg.cand_min_prob:
+                break
+            if rank >= cfg.cand_top_k and rank >= 4 * cfg.cand_top_k:
+                break
+            system, code = label_sys[j]
+            c = Cand(code=code, system=system, clf_prob=float(clf_probs[j]), in_vocab=True)
+            head = dx_primary if system == "icd10" else proc_primary
+            c.primary_head = float(head[j]) if head is not None else 0.0
+            cands[c.key] = c
+    index = {f"{s}:{c}": j for j, (s, c) in enumerate(label_sys)}
+    rank_by_label: dict[str, int] = {}
+    for ent in sorted(entities, key=lambda e: e.start):
+        if ent.label == "SYMPTOM" and not ent.candidates:
+            continue
+        assertion = _assertion_of(ent)
+        seen_here: set[str] = set()
+        for cand in sorted(ent.candidates, key=lambda c: -c.score)[:cfg.per_entity_candidates]:
+            if cand.score < cfg.min_match_score:
+                continue
+            code = normalise(cand.code, cand.system) if normalise else cand.code
+            if not code:
+                continue
+            key = f"{cand.system}:{code}"
+            if key in seen_here:
+                continue
+            seen_here.add(key)
+            c = cands.get(key)
+            if c is None:
+                c = Cand(code=code, system=cand.system)
+                j = index.get(key)
+                if j is not None and clf_probs is not None:
+                    c.in_vocab, c.clf_prob = True, float(clf_probs[j])
+                    head = dx_primary if cand.system == "icd10" else proc_primary
+                    c.primary_head = float(head[j]) if head is not None else 0.0
+                cands[key] = c
+            suppress = assertion in cfg.suppress_assertions or (
+                assertion == "historical" and not _history_keep(code, cfg.history_keep_prefixes))
+            if suppress:
+                c.suppressed.append(ent)
+            else:
+                c.present.append(ent)
+                c.max_match = max(c.max_match, float(cand.score))
+                if c.first_rank is None:
+                    lab = ent.label
+                    c.first_rank = rank_by_label.get(lab, 0)
+        if assertion not in cfg.suppress_assertions:
+            rank_by_label[ent.label] = rank_by_label.get(ent.label, 0) + 1
+    return list(cands.values())
+
+
+@dataclass
+class Decision:
+    """Fusion output for one episode, before sequencing/validation."""
+
+    diagnoses: list[tuple[Cand, float]]          # kept, primary first, then by score
+    procedures: list[tuple[Cand, float]]
+    ranked_diagnoses: list[tuple[Cand, float]]   # every non-suppressed candidate, best first
+    ranked_procedures: list[tuple[Cand, float]]
+    suppressed: list[Cand]
+    raw_confidence: float
+    confidence: float
+
+
+@dataclass
+class _Linear:
+    coef: list[float] = field(default_factory=list)
+    intercept: float = 0.0
+
+    def decision(self, X: np.ndarray) -> np.ndarray:
+        if not self.coef:
+            return X[:, 0] if X.size else np.zeros(len(X))
+        return X @ np.asarray(self.coef) + self.intercept
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        if not self.coef:  # unfitted: fall back on the classifier probability / first feature
+            return np.clip(X[:, 0], 0, 1) if X.size else np.zeros(len(X))
+        return 1.0 / (1.0 + np.exp(-self.decision(X)))
+
+    def to_dict(self) -> dict:
+        return {"coef": self.coef, "intercept": self.intercept}
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> _Linear:
+        d = d or {}
+        return cls(coef=[float(v) for v in d.get("coef", [])], intercept=float(d.get("intercept", 0.0)))
+
+
+def _fit_lr(X: np.ndarray, y: np.ndarray, C: float) -> _Linear:
+    from sklearn.linear_model import LogisticRegression
+
+    if len(np.unique(y)) < 2:
+        return _Linear()
+    lr = LogisticRegression(C=C, max_iter=2000)
+    lr.fit(X, y)
+    return _Linear(coef=[float(v) for v in lr.coef_[0]], intercept=float(lr.intercept_[0]))
+
+
+def _default_may_be_primary(code: str, system: str) -> bool:
+    if system == "opcs4":
+        return not code.startswith(("Y", "Z"))
+    return not (code[:1] in "VWXY" or code.startswith(("B95", "B96", "B97", "B98")))
+
+
+class FusionModel:
+    """Combiner + calibrator + thresholds + primary rankers + confidence model."""
+
+    def __init__(self, cfg: FusionConfig | None = None) -> None:
+        self.cfg = cfg or FusionConfig()
+        self.combiner = _Linear()
+        self.calibrator = IsotonicCalibrator()
+        self.thresholds: dict[str, float] = {s: self.cfg.default_threshold for s in SYSTEMS}
+        self.primary_rankers: dict[str, _Linear] = {s: _Linear() for s in SYSTEMS}
+        self.confidence = ConfidenceModel(n_rejected=self.cfg.n_rejected_for_confidence)
+        self.review_threshold = self.cfg.review_threshold
+        self.fit_report: dict = {}
+
+    # ---- scoring ---------------------------------------------------------------------------
+    def score(self, cands: Sequence[Cand]) -> np.ndarray:
+        """Calibrated probability per candidate; suppressed candidates get 0 (hard rule)."""
+        if not cands:
+            return np.zeros(0)
+        X = np.asarray([c.features() for c in cands], dtype=float)
+        p = self.calibrator(self.combiner.proba(X))
+        if self.cfg.hard_suppress:
+            p = np.where([c.is_suppressed for c in cands], 0.0, p)
+        return p
+
+    def _primary_scores(self, system: str, cands: Sequence[Cand], probs: Sequence[float]) -> np.ndarray:
+        X = np.asarray([_primary_features(c, p) for c, p in zip(cands, probs)], dtype=float)
+        r = self.primary_rankers[system]
+        if not r.coef:
+            return X[:, 0] + 0.5 * X[:, 1]
+        return r.decision(X)
+
+    def decide(self, cands: Sequence[Cand], probs: Sequence[float] | None = None,
+               may_be_primary: Callable[[str, str], bool] | None = None) -> Decision:
+        """Threshold, pick primaries, compute confidence. `probs` overrides scoring (for dev fitting)."""
+        mbp = may_be_primary or _default_may_be_primary
+        probs = self.score(cands) if probs is None else np.asarray(probs, dtype=float)
+        live = [(c, float(p)) for c, p in zip(cands, probs) if not (self.cfg.hard_suppress and c.is_suppressed)]
+        suppressed = [c for c in cands if self.cfg.hard_suppress and c.is_suppressed]
+        out: dict[str, list[tuple[Cand, float]]] = {}
+        ranked: dict[str, list[tuple[Cand, float]]] = {}
+        for system in SYSTEMS:
+            items = sorted([(c, p) for c, p in live if c.system == system], key=lambda t: -t[1])
+            ranked[system] = items
+            kept = [(c, p) for c, p in items if p >= self.thresholds.get(system, 0.5)]
+            if system == "icd10":   # an episode always has a primary diagnosis
+                pool = [(c, p) for c, p in items if mbp(c.code, system)]
+                if not pool:
+                    out[system] = kept
+                    continue
+            else:                   # a procedure only when one is kept; Y/Z qualifiers alone are not one
+                pool = [(c, p) for c, p in kept if mbp(c.code, system)]
+                if not pool:
+                    out[system] = []
+                    continue
+            s = self._primary_scores(system, [c for c, _ in pool], [p for _, p in pool])
+            primary = pool[int(np.argmax(s))]
+            rest = [(c, p) for c, p in kept if c.key != primary[0].key]
+            out[system] = [primary] + rest
+        kept_keys = {c.key for system in SYSTEMS for c, _ in out[system]}
+        kept_p = [p for system in SYSTEMS for _, p in out[system]]
+        rejected_p = [p for c, p in live if c.key not in kept_keys]
+        raw = self.confidence.raw(kept_p, rejected_p)
+        return Decision(out["icd10"], out["opcs4"], ranked["icd10"], ranked["opcs4"], suppressed, raw,
+                        float(self.confidence.calibrator([raw])[0]))
+
+    # ---- fitting on dev --------------------------------------------------------------------
+    def fit(self, episodes_cands: Sequence[Sequence[Cand]], gold_dx: Sequence[Sequence[str]],
+            gold_proc: Sequence[Sequence[str]], may_be_primary: Callable[[str, str], bool] | None = None,
+            n_folds: int = 5, seed: int = 0) -> dict:
+        """Fit combiner (out-of-fold for calibration), calibrator, thresholds, primary rankers, confidence.
+
+        Gold codes must be canonical. Returns a report with dev ECE (before/after calibration)."""
+        from autocoder.model.calibration import expected_calibration_error
+
+        rows, ys, groups, live_idx = [], [], [], []
+        for i, cands in enumerate(episodes_cands):
+            gset = {("icd10", c) for c in gold_dx[i]} | {("opcs4", c) for c in gold_proc[i]}
+            for c in cands:
+                rows.append(c.features())
+                ys.append(1 if (c.system, c.code) in gset else 0)
+                groups.append(i)
+                live_idx.append(not (self.cfg.hard_suppress and c.is_suppressed))
+        X = np.asarray(rows, dtype=float).reshape(-1, len(FEATURES))
+        y = np.asarray(ys, dtype=int)
+        g = np.asarray(groups)
+        live = np.asarray(live_idx, dtype=bool)
+        n_ep = len(episodes_cands)
+        # out-of-fold combiner probabilities (grouped by episode) for honest calibration/thresholds
+        oof = np.zeros(len(y))
+        rng = np.random.default_rng(seed)
+        fold_of_ep = rng.permutation(n_ep) % max(2, min(n_folds, n_ep))
+        folds = fold_of_ep[g] if len(g) else np.zeros(0, dtype=int)
+        for f in np.unique(folds):
+            tr, te = (folds != f) & live, folds == f
+            oof[te] = _fit_lr(X[tr], y[tr], self.cfg.lr_c).proba(X[te])
+        self.combiner = _fit_lr(X[live], y[live], self.cfg.lr_c)
+        self.calibrator = IsotonicCalibrator().fit(oof[live], y[live])
+        cal = self.calibrator(oof)
+        cal = np.where(live, cal, 0.0)
+        # per-system thresholds over OOF calibrated probabilities, counting never-proposed gold as misses
+        systems = np.asarray([1 if r[FEATURES.index("is_opcs4")] else 0 for r in X], dtype=int) if len(X) else np.zeros(0)
+        n_gold = {"icd10": sum(len(d) for d in gold_dx), "opcs4": sum(len(p) for p in gold_proc)}
+        for k, system in enumerate(SYSTEMS):
+            m = systems == k
+            self.thresholds[system] = fit_threshold(cal[m], y[m], n_gold=n_gold[system],
+                                                    default=self.cfg.default_threshold)
+        # primary rankers: among primary-eligible candidates, which one is the gold first code?
+        mbp = may_be_primary or _default_may_be_primary
+        start = 0
+        per_ep_probs = []
+        for cands in episodes_cands:
+            per_ep_probs.append(cal[start:start + len(cands)])
+            start += len(cands)
+        for system, golds in (("icd10", gold_dx), ("opcs4", gold_proc)):
+            PX, PY = [], []
+            for cands, probs, gold in zip(episodes_cands, per_ep_probs, golds):
+                if not gold:
+                    continue
+                for c, p in zip(cands, probs):
+                    if c.system == system and mbp(c.code, system) and not (self.cfg.hard_suppress and c.is_suppressed):
+                        PX.append(_primary_features(c, p))
+                        PY.append(1 if c.code == gold[0] else 0)
+            if PX:
+                self.primary_rankers[system] = _fit_lr(np.asarray(PX), np.asarray(PY), 10.0)
+        # episode confidence: simulate decisions with OOF probabilities, fit isotonic on set correctness
+        raws, correct = [], []
+        for cands, probs, gdx, gpr in zip(episodes_cands, per_ep_probs, gold_dx, gold_proc):
+            d = self.decide(cands, probs, may_be_primary)
+            pdx = [c.code for c, _ in d.diagnoses]
+            ppr = [c.code for c, _ in d.procedures]
+            ok = (set(pdx) == set(gdx) and set(ppr) == set(gpr) and pdx[:1] == list(gdx[:1])
+                  and ppr[:1] == list(gpr[:1]))
+            raws.append(d.raw_confidence)
+            correct.append(1 if ok else 0)
+        self.confidence.fit(raws, correct)
+        conf_cal = self.confidence.calibrator(raws) if raws else np.zeros(0)
+        self.fit_report = {
+            "dev_candidates": int(len(y)), "dev_positive_candidates": int(y.sum()),
+            "dev_gold_codes": int(sum(n_gold.values())),
+            "dev_candidate_recall": float(y.sum() / max(1, sum(n_gold.values()))),
+            "dev_ece_uncalibrated": expected_calibration_error(oof[live], y[live]),
+            "dev_ece": expected_calibration_error(cal[live], y[live]),
+            "dev_confidence_ece": expected_calibration_error(conf_cal, correct),
+            "dev_set_correct_rate": float(np.mean(correct)) if correct else 0.0,
+            "threshold_icd10": self.thresholds["icd10"], "threshold_opcs4": self.thresholds["opcs4"],
+        }
+        return self.fit_report
+
+    # ---- persistence -----------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"config": self.cfg.model_dump(), "features": FEATURES, "primary_features": PRIMARY_FEATURES,
+                "combiner": self.combiner.to_dict(), "calibrator": self.calibrator.to_dict(),
+                "thresholds": self.thresholds,
+                "primary_rankers": {s: r.to_dict() for s, r in self.primary_rankers.items()},
+                "confidence": self.confidence.to_dict(), "review_threshold": self.review_threshold,
+                "fit_report": self.fit_report}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FusionModel:
+        if d.get("features", FEATURES) != FEATURES:
+            raise ValueError("fusion params were fitted with a different feature list; retrain the model "
+                             f"(expected {FEATURES}, got {d.get('features')})")
+        m = cls(FusionConfig(**d.get("config", {})))
+        m.combiner = _Linear.from_dict(d.get("combiner"))
+        m.calibrator = IsotonicCalibrator.from_dict(d.get("calibrator"))
+        m.thresholds = {s: float(v) for s, v in d.get("thresholds", {}).items()} or m.thresholds
+        m.primary_rankers = {s: _Linear.from_dict(d.get("primary_rankers", {}).get(s)) for s in SYSTEMS}
+        m.confidence = ConfidenceModel.from_dict(d.get("confidence"))
+        m.review_threshold = float(d.get("review_threshold", m.cfg.review_threshold))
+        m.fit_report = d.get("fit_report", {})
+        return m
+
+
+def _primary_features(c: Cand, p: float) -> list[float]:
+    kinds = {section_kind(e.section) for e in c.present}
+    return [c.primary_head, float(p), c.clf_prob,
+            1.0 / (1 + c.first_rank) if c.first_rank is not None else 0.0,
+            float("diagnosis" in kinds), 1.0 if c.present else 0.0, 1.0 if c.in_vocab else 0.0]
