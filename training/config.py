@@ -1,0 +1,96 @@
+"""Training configuration (configs/train.yaml): one validated, fully resolved object.
+
+Why pydantic with extra="forbid": a typo in a YAML key must fail loudly, and the resolved config (with
+defaults filled in) is logged to MLflow and stored in the bundle, hashed into `config_hash`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from autocoder.errors import ConfigError
+from autocoder.model.fusion import FusionConfig
+
+
+class DataConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["synthetic", "jsonl"] = "synthetic"
+    path: str | None = Field(None, description="JSONL with gold codes when source=jsonl (split by seed)")
+    n_train: int = Field(1500, ge=1)
+    n_dev: int = Field(300, ge=1)
+    n_test: int = Field(300, ge=1)
+    train_seed: int = 1
+    test_seed: int = 2
+    form_split_seed: int = 0
+    holdout_fraction: float = 0.3
+    min_label_count: int = Field(2, ge=1, description="codes seen fewer times in train are left to the extractor")
+    max_labels: int | None = Field(None, ge=1, description="keep only the most frequent labels (tiny configs)")
+
+
+class NerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    n_iter: int | None = None
+    max_train_episodes: int | None = Field(None, ge=1)
+
+
+class MlflowConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    tracking_uri: str | None = Field(None, description="default sqlite:///<data_home>/mlflow.db; "
+                                                       "MLFLOW_TRACKING_URI wins when set")
+    experiment: str = "autocoder"
+    registered_model: str = "autocoder"
+    alias: str = "candidate"
+
+
+class PromoteConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    eval_n: int = Field(200, ge=1)
+    eval_seed: int = 20261125
+    tolerance: float = Field(0.0, ge=0.0, description="candidate may be this much worse and still promote")
+    metrics: list[str] = ["primary_diagnosis_accuracy", "micro_f1"]
+    include_test_letters: bool = True
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "default"
+    seed: int = 0
+    install_as_default: bool | None = Field(None, description="copy the bundle to default_model_dir(); "
+                                                              "None = only when name == 'default'")
+    data: DataConfig = Field(default_factory=DataConfig)
+    ner: NerConfig = Field(default_factory=NerConfig)
+    classifier: dict[str, Any] = Field(default_factory=dict, description="ClassifierConfig fields")
+    baseline: dict[str, Any] = Field(default_factory=dict, description="TfidfBaseline keyword arguments")
+    baseline_enabled: bool = True
+    fusion: FusionConfig = Field(default_factory=FusionConfig)
+    mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+    promote: PromoteConfig = Field(default_factory=PromoteConfig)
+    top_k: int = Field(50, ge=1, description="ranked list length used for ranking metrics")
+
+
+def load_config(path: str | Path | TrainConfig | dict) -> TrainConfig:
+    """Read and validate a YAML training config; errors name the file and the field."""
+    if isinstance(path, TrainConfig):
+        return path
+    if isinstance(path, dict):
+        raw, where = path, "<dict>"
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"training config {p} does not exist (expected a YAML file like configs/train.yaml)")
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{p}: not valid YAML ({exc})") from None
+        where = str(p)
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        field = ".".join(str(x) for x in e.get("loc", ()))
+        raise ConfigError(f"{where}: field {field!r}: {e.get('msg')} (received {e.get('input')!r})") from None
