@@ -165,6 +165,13 @@ def classifier_evidence(text: str, phrases: Sequence[str], title: str) -> tuple[
     return 0, len(text)
 
 
+def _load_extractor(ner_dir: Path | None):
+    """The spaCy extractor (a seam so tests can substitute a fake)."""
+    from autocoder.extract import load_extractor
+
+    return load_extractor(ner_dir)
+
+
 class CodingPipeline:
     """Load once, then `predict(episodes)` in batches. Construct directly with components in tests."""
 
@@ -202,10 +209,8 @@ class CodingPipeline:
             classifier = LabelAttentionClassifier.load(bundle_dir / "classifier")
         extractor = None
         if with_extractor:
-            from autocoder.extract import load_extractor
-
             ner = bundle_dir / "ner"
-            extractor = load_extractor(ner if ner.is_dir() else None)
+            extractor = _load_extractor(ner if ner.is_dir() else None)
         digest = card.get("hash") or bundle_hash(bundle_dir)
         name = card.get("name", bundle_dir.name)
         if reg.get("version"):
