@@ -29,6 +29,9 @@ def _quiet_env() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "true")
 
 
+_quiet_env()  # before mlflow is imported below: no telemetry lookups or files
+
+
 def tracking_uri(configured: str | None = None) -> str:
     """MLFLOW_TRACKING_URI (env) > configured > sqlite:///<data_home>/mlflow.db."""
     env = os.environ.get("MLFLOW_TRACKING_URI")
