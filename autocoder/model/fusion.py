@@ -347,6 +347,11 @@ class FusionModel:
         self.combiner = _fit_lr(X[live], y[live], self.cfg.lr_c)
         self.calibrator = IsotonicCalibrator().fit(oof[live], y[live])
         cal = self.calibrator(oof)
+        # honest dev ECE: isotonic cross-fitted (fit on the other folds' OOF scores, applied to this fold)
+        cross = np.zeros(len(y))
+        for f in np.unique(folds):
+            tr, te = (folds != f) & live, folds == f
+            cross[te] = IsotonicCalibrator().fit(oof[tr], y[tr])(oof[te])
         cal = np.where(live, cal, 0.0)
         # per-system thresholds over OOF calibrated probabilities, counting never-proposed gold as misses
         systems = np.asarray([1 if r[FEATURES.index("is_opcs4")] else 0 for r in X], dtype=int) if len(X) else np.zeros(0)
@@ -390,7 +395,8 @@ class FusionModel:
             "dev_gold_codes": int(sum(n_gold.values())),
             "dev_candidate_recall": float(y.sum() / max(1, sum(n_gold.values()))),
             "dev_ece_uncalibrated": expected_calibration_error(oof[live], y[live]),
-            "dev_ece": expected_calibration_error(cal[live], y[live]),
+            "dev_ece": expected_calibration_error(cross[live], y[live]),
+            "dev_ece_in_sample": expected_calibration_error(cal[live], y[live]),
             "dev_confidence_ece": expected_calibration_error(conf_cal, correct),
             "dev_set_correct_rate": float(np.mean(correct)) if correct else 0.0,
             "threshold_icd10": self.thresholds["icd10"], "threshold_opcs4": self.thresholds["opcs4"],
