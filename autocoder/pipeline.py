@@ -90,18 +90,16 @@ class CodeBook:
             return ""
 
     def may_be_primary(self, code: str, system: str) -> bool:
-        if system == "opcs4":
-            if self.term is not None:
-                try:
-                    return not self.term.opcs4.is_subsidiary(code)
-                except Exception:  # noqa: BLE001
-                    pass
-            return not code.startswith(("Y", "Z"))
         if self.rules is not None and hasattr(self.rules, "may_be_primary"):
             try:
-                return bool(self.rules.may_be_primary(code))
+                return bool(self.rules.may_be_primary(code, system))
+            except TypeError:  # a rules module with the one-argument form
+                if system == "icd10":
+                    return bool(self.rules.may_be_primary(code))
             except Exception:  # noqa: BLE001
                 pass
+        if system == "opcs4":
+            return not code.startswith(("Y", "Z"))
         return not (code[:1] in "VWXY" or code.startswith(("B95", "B96", "B97", "B98")))
 
     def sequence(self, system: str, codes: list[str]) -> list[str]:

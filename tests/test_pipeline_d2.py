@@ -68,8 +68,8 @@ class FakeRules:
         return [RuleWarning(rule="test-rule", codes=["I10"], message="hypertension checked", severity="info")]
 
     @staticmethod
-    def may_be_primary(code):
-        return True
+    def may_be_primary(code, system="icd10"):
+        return not (system == "opcs4" and code.startswith(("Y", "Z")))
 
 
 def make_pipe(rules=None, extractor=True):
