@@ -257,6 +257,12 @@ class CodingPipeline:
                 progress(len(batch))
         return results
 
+    def results_from_candidates(self, episodes: Sequence[Episode], cands: Sequence[Sequence[Cand]],
+                                top_k: int = 0) -> list[CodingResult]:
+        """Decide + assemble from precomputed candidates (training reuses the dev candidates it fitted on)."""
+        return [self.to_result(ep, self.fusion.decide(list(c), may_be_primary=self.codes.may_be_primary), top_k)
+                for ep, c in zip(episodes, cands)]
+
     def predict_one(self, episode: Episode, top_k: int = 0) -> CodingResult:
         return self.predict([episode], top_k=top_k)[0]
 

@@ -220,15 +220,16 @@ def train(config: str | Path | TrainConfig | dict, *, out_dir: str | Path | None
     # evaluation: pipeline vs baseline on dev and test
     t = time.perf_counter()
     metrics: dict[str, dict] = {}
-    metrics["dev"], _ = evaluate_pipeline(pipe, dev_eps, cfg.top_k)
+    from autocoder.metrics import compute_metrics
+
+    metrics["dev"] = compute_metrics(dev_eps, pipe.results_from_candidates(dev_eps, dev_cands, cfg.top_k),
+                                     model_version=pipe.model_version)
     metrics["test"], test_results = evaluate_pipeline(pipe, test_eps, cfg.top_k)
     cal = code_level_calibration(test_eps, test_results)
     extra = {"test_ece": cal["ece"], "dev_ece": fit_report["dev_ece"],
              "dev_ece_uncalibrated": fit_report["dev_ece_uncalibrated"],
              "dev_candidate_recall": fit_report["dev_candidate_recall"]}
     if base is not None:
-        from autocoder.metrics import compute_metrics
-
         tb = time.perf_counter()
         bres = baseline_results(base, labels, base_thr, test_eps, "baseline", cfg.top_k)
         metrics["baseline_test"] = compute_metrics(test_eps, bres, seconds=time.perf_counter() - tb,
