@@ -31,7 +31,7 @@ class LabelStudioAPI(Protocol):
 class LabelStudioClient:
     """Label Studio over the SDK; every call may raise ServiceUnavailableError."""
 
-    def __init__(self, url: str, token: str, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, token: str, timeout: float = 60.0, retries: int = 2) -> None:
         if not url or not url.startswith(("http://", "https://")):
             raise ServiceUnavailableError(f"Label Studio URL must start with http:// or https://, got {url!r}")
         if not token or not token.strip():
@@ -41,6 +41,8 @@ class LabelStudioClient:
         self.url = url.rstrip("/")
         self._token = token.strip()
         self._timeout = timeout
+        # the SDK retries refused connections and 5xx with backoff (about 3 s for 2 retries)
+        self._opts = {"max_retries": retries}
         self._ls = None
 
     # -------------------------------------------------------------- plumbing
@@ -87,7 +89,7 @@ class LabelStudioClient:
         ls = self._sdk()
 
         def run() -> int | None:
-            for p in ls.projects.list(title=title, page_size=100):
+            for p in ls.projects.list(title=title, page_size=100, request_options=self._opts):
                 if p.title == title:
                     return int(p.id)
             return None
@@ -101,7 +103,8 @@ class LabelStudioClient:
         if pid is not None:
             return pid
         ls = self._sdk()
-        p = self._call(f"creating project {title!r}", lambda: ls.projects.create(title=title, label_config=label_config))
+        p = self._call(f"creating project {title!r}", lambda: ls.projects.create(title=title, label_config=label_config,
+                                                                     request_options=self._opts))
         return int(p.id)
 
     def episode_ids_in_project(self, project_id: int) -> set[str]:
@@ -109,7 +112,8 @@ class LabelStudioClient:
 
         def run() -> set[str]:
             ids: set[str] = set()
-            for t in ls.tasks.list(project=project_id, fields="task_only", page_size=500):
+            for t in ls.tasks.list(project=project_id, fields="task_only", page_size=500,
+                                   request_options=self._opts):
                 data = t.data or {}
                 if data.get("episode_id"):
                     ids.add(str(data["episode_id"]))
@@ -120,7 +124,8 @@ class LabelStudioClient:
     def import_tasks(self, project_id: int, tasks: list[dict]) -> list[int]:
         ls = self._sdk()
         r = self._call(f"importing {len(tasks)} tasks into project {project_id}",
-                       lambda: ls.projects.import_tasks(id=project_id, request=tasks, return_task_ids=True))
+                       lambda: ls.projects.import_tasks(id=project_id, request=tasks, return_task_ids=True,
+                                                                request_options=self._opts))
         ids = list(getattr(r, "task_ids", None) or [])
         if len(ids) != len(tasks):
             raise ServiceUnavailableError(

@@ -39,7 +39,7 @@ def refusing_server():
 def test_client_connection_refused_names_url_and_marks_nothing(fake_store):
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ServiceUnavailableError, match=f"{url} is unreachable"):
-        export_to_label_studio(fake_store, LabelStudioClient(url, "some-token-123"), "audit project")
+        export_to_label_studio(fake_store, LabelStudioClient(url, "some-token-123", retries=0), "audit project")
     assert fake_store.marks == {}
 
 
