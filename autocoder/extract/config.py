@@ -1,0 +1,117 @@
+"""Pydantic models for configs/pipeline.yaml (the extraction pipeline).
+
+Why a typed config: one file describes how a letter is tokenised, split, sectioned, tagged and
+asserted, and a typo in it must fail loudly at load time (extra="forbid") rather than silently fall
+back to a default. Data-file paths are relative to the config file's folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from autocoder.errors import ConfigError
+from autocoder.paths import CONFIG_DIR
+
+DEFAULT_CONFIG = CONFIG_DIR / "pipeline.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenizerConfig(_Strict):
+    """Clinical tokenizer: spaCy English rules plus our exceptions (c/o, o/e, h/o...) and splits."""
+
+    special_cases: str = Field("extract/tokenizer_exceptions.txt",
+                               description="one token a line kept whole (c/o, o/e, h/o, s/p ...)")
+
+
+class SentenceConfig(_Strict):
+    """Sentence segmentation. `rules` is our fast newline/bullet/full-stop splitter; `pyrush` is
+    medspaCy's PyRuSH (about 10x slower here, kept for comparison)."""
+
+    splitter: Literal["rules", "pyrush"] = "rules"
+    split_on_semicolon: bool = True
+
+
+class SectionConfig(_Strict):
+    aliases: str = Field("extract/section_aliases.yaml", description="category -> heading aliases")
+    semantics: dict[str, Literal["family", "history_unless_chronic", "historical", "hypothetical"]] = Field(
+        default_factory=lambda: {"family_history": "family",
+                                 "past_medical_history": "history_unless_chronic",
+                                 "past_surgical_history": "historical"},
+        description="assertion implied by a section; see autocoder.extract.context")
+
+
+class NerConfig(_Strict):
+    """The trained spaCy NER (tok2vec + ner). Training settings are for `autocoder train-ner`."""
+
+    enabled: bool = True
+    labels: list[Literal["DIAGNOSIS", "PROCEDURE", "SYMPTOM"]] = ["DIAGNOSIS", "PROCEDURE", "SYMPTOM"]
+    max_epochs: int = Field(8, ge=1, le=100)
+    max_train_docs: int = Field(800, ge=10, description="cap on training episodes (keeps training minutes)")
+    dev_fraction: float = Field(0.1, gt=0, lt=0.5)
+    tok2vec_width: int = Field(96, ge=32, le=512)
+    tok2vec_depth: int = Field(3, ge=1, le=8)
+    embed_rows: int = Field(3000, ge=500)
+    dropout: float = Field(0.15, ge=0, lt=1)
+    seed: int = 0
+
+
+class MatcherConfig(_Strict):
+    """Terminology matcher over the loaded code tables plus curated synonyms."""
+
+    synonyms: str = "extract/synonyms.tsv"
+    abbreviations: str = "extract/abbreviations.tsv"
+    stop_phrases: str = "extract/stop_phrases.txt"
+    top_k: int = Field(10, ge=1, le=50)
+    min_title_tokens: int = Field(2, ge=1, description="shortest code-title variant matched in running text")
+    fuzzy_min_score: float = Field(0.3, ge=0, le=1)
+    add_spans: Literal["none", "curated", "all"] = Field(
+        "all", description="which matcher spans become entities where the NER found nothing: curated "
+        "synonyms only, or also code-title variants")
+
+
+class ContextConfig(_Strict):
+    rules: str = Field("extract/context_rules.json", description="our ConText rules (medspaCy JSON format)")
+    use_medspacy_default_rules: bool = False
+    max_scope: int | None = Field(None, ge=1)
+
+
+class PipelineConfig(_Strict):
+    """configs/pipeline.yaml. `base_dir` (not in the file) is where relative data paths resolve."""
+
+    tokenizer: TokenizerConfig = TokenizerConfig()
+    sentences: SentenceConfig = SentenceConfig()
+    sections: SectionConfig = SectionConfig()
+    ner: NerConfig = NerConfig()
+    matcher: MatcherConfig = MatcherConfig()
+    context: ContextConfig = ContextConfig()
+    base_dir: Path = Field(CONFIG_DIR, exclude=True)
+
+    def path(self, rel: str) -> Path:
+        p = Path(rel)
+        return p if p.is_absolute() else self.base_dir / p
+
+
+def load_config(path: str | Path | None = None) -> PipelineConfig:
+    """Read and validate a pipeline config; errors name the file and the bad field."""
+    p = Path(path) if path is not None else DEFAULT_CONFIG
+    if not p.exists():
+        raise ConfigError(f"pipeline config {p} does not exist (expected a YAML file like configs/pipeline.yaml)")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: expected a mapping at top level, got {type(raw).__name__}")
+    try:
+        cfg = PipelineConfig.model_validate({**raw, "base_dir": p.resolve().parent})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err.get("loc", ()))
+        raise ConfigError(f"{p}: field {loc!r}: {err.get('msg')} (got {err.get('input')!r})") from None
+    return cfg

@@ -1,0 +1,90 @@
+"""UK discharge-letter section detection from data-file aliases.
+
+Why our own detector rather than medspaCy's Sectionizer: letters put headings at the start of a line
+("PMH:", "Diagnosis -", "TTO" alone on a line) or inline after a full stop ("... PMH: COPD."), and we
+need the section of every entity by character offset in the original text. A compiled regex over the
+raw text does that in microseconds and is easy to extend from configs/extract/section_aliases.yaml."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from autocoder.errors import ConfigError
+
+#: The fixed vocabulary of Entity.section values (None = before any heading).
+SECTION_CATEGORIES = (
+    "presenting_complaint", "history", "past_medical_history", "past_surgical_history", "diagnosis",
+    "procedures", "investigations", "examination", "medications", "plan", "allergies",
+    "social_history", "family_history",
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    category: str
+    title: str          # the heading text as written
+    start: int          # heading start (char offset)
+    body_start: int     # first char after the heading and its colon
+    end: int            # start of the next heading, or len(text)
+
+
+class SectionDetector:
+    def __init__(self, aliases: dict[str, list[str]]) -> None:
+        self.alias_to_cat: dict[str, str] = {}
+        for cat, names in aliases.items():
+            if cat not in SECTION_CATEGORIES:
+                raise ConfigError(f"section aliases: unknown category {cat!r}; expected one of "
+                                  f"{', '.join(SECTION_CATEGORIES)}")
+            for n in names or []:
+                self.alias_to_cat[self._norm(str(n))] = cat
+        alts = sorted(self.alias_to_cat, key=len, reverse=True)
+        alt = "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in alts)
+        bullet = r"(?:[-*\u2022\u25cf\u25aa>]+\s*|\d{1,2}[.)]\s+)?"
+        # A: at the start of a line, followed by ':' / ' -' / end of line
+        self._line_re = re.compile(
+            rf"(?im)^[ \t]*{bullet}(?P<h>{alt})[ \t]*(?::|[ \t]-[ \t]|-[ \t]|\u2013|$)[ \t]*")
+        # B: inline after a sentence end, colon required ("... stable. PMH: COPD")
+        self._inline_re = re.compile(rf"(?i)(?<=[.;])[ \t]+(?P<h>{alt})[ \t]*:[ \t]*")
+
+    @staticmethod
+    def _norm(s: str) -> str:
+        return re.sub(r"\s+", " ", s.strip().lower())
+
+    @classmethod
+    def from_file(cls, path: Path) -> "SectionDetector":
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"section aliases {path}: cannot read ({exc})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"section aliases {path}: expected a mapping category -> list of headings")
+        return cls(data)
+
+    def detect(self, text: str) -> list[Section]:
+        hits: dict[int, tuple[int, int, str, str]] = {}
+        for rx in (self._line_re, self._inline_re):
+            for m in rx.finditer(text):
+                h0, h1 = m.span("h")
+                cat = self.alias_to_cat[self._norm(m.group("h"))]
+                hits.setdefault(h0, (h0, m.end(), cat, text[h0:h1]))
+        ordered = sorted(hits.values())
+        out = []
+        for i, (h0, body, cat, title) in enumerate(ordered):
+            end = ordered[i + 1][0] if i + 1 < len(ordered) else len(text)
+            out.append(Section(cat, title, h0, body, end))
+        return out
+
+
+def section_at(sections: list[Section], offset: int) -> Section | None:
+    """The section containing a character offset (headings themselves belong to their section)."""
+    found = None
+    for s in sections:
+        if s.start <= offset:
+            found = s
+        else:
+            break
+    return found
