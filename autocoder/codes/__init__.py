@@ -32,7 +32,8 @@ def _build() -> Terminology:
     uk = load_store("icd10")
     if uk:
         icd.overlay_uk(uk["codes"], f"{uk.get('source', '?')} ({uk.get('format', '?')}, "
-                                    f"imported {uk.get('imported_at', '?')})")
+                                    f"imported {uk.get('imported_at', '?')})",
+                       metadata=uk.get("format") == "nhs-icd10-metadata")
     opcs = Opcs4.from_core()
     full = load_store("opcs4")
     if full:

@@ -28,6 +28,7 @@ ASTERISK_CATEGORIES = frozenset(
 # Marks found on codes in letters and NHS extracts: dagger / asterisk signs and the 6th-position D/A.
 _MARKS = "†‡*+!"
 _SHAPE = re.compile(r"^([A-Z])(\d\d)(?:\.?([0-9X])([0-9])?)?$")
+_PLACEHOLDER = re.compile(r"^\s*emergency use of\b", re.I)
 _EXAMPLES = "expected an ICD-10 code such as 'J44.1', 'I10', 'I10.X', 'I10X' or 'J441'"
 
 
@@ -46,6 +47,7 @@ class Icd10Item:
     min_age: int | None = None
     max_age: int | None = None
     usage: str | None = None     # "dagger"/"asterisk" from the UK metadata
+    meta: bool = False           # sex/age/usage come from an imported NHS metadata file
 
 
 def canonical_shape(raw: str) -> tuple[str, str | None]:
@@ -120,8 +122,12 @@ class Icd10:
                 items[parent].children.append(c)
         return cls(items, order, chapter_titles)
 
-    def overlay_uk(self, codes: dict[str, dict], source: str) -> None:
-        """Merge an imported UK table (canonical code -> {t, sex, min_age, max_age, usage})."""
+    def overlay_uk(self, codes: dict[str, dict], source: str, metadata: bool = False) -> None:
+        """Merge an imported UK table (canonical code -> {t, sex, min_age, max_age, usage}).
+
+        `metadata` says the file carried sex/age/usage columns (the NHS metadata TSV); only then do
+        they replace the built-in limits. A placeholder title ("Emergency use of U07.1", as in HES
+        extracts) does not replace a WHO title."""
         added = []
         for code, rec in codes.items():
             item = self._items.get(code)
@@ -138,12 +144,15 @@ class Icd10:
                     self._items[parent].children.append(code)
                 added.append(code)
             item.uk = True
-            if rec.get("t"):
-                item.title = rec["t"]
-            item.sex = rec.get("sex") or None
-            item.min_age = rec.get("min_age")
-            item.max_age = rec.get("max_age")
-            item.usage = rec.get("usage") or None
+            title = rec.get("t") or ""
+            if title and not (item.who and _PLACEHOLDER.match(title)):
+                item.title = title
+            if metadata:
+                item.meta = True
+                item.sex = rec.get("sex") or None
+                item.min_age = rec.get("min_age")
+                item.max_age = rec.get("max_age")
+                item.usage = rec.get("usage") or None
         if added:
             self._order = sorted(self._items, key=_sort_key)
         self.uk_source = source

@@ -278,7 +278,7 @@ def _validate_diagnoses(dx: list[str], sex: str | None, age: int | None, cfg: Ru
         for c in dx:
             lim = term.age_limits(c, perinatal_max_age=cfg.perinatal_max_age)
             if lim and not (lim[0] <= age <= lim[1]):
-                src = "UK metadata" if term.icd10.item(c).uk else "built-in rule (P00-P96 perinatal)"
+                src = "UK metadata" if term.icd10.item(c).meta else "built-in rule (P00-P96 perinatal)"
                 out.append(_w("age-mismatch", [c], f"{c} ({term.icd10.title(c)}) is limited to ages "
                               f"{lim[0]}-{lim[1]} ({src}) but the episode's age is {age}", "error", cfg))
 
@@ -407,12 +407,16 @@ def sequence_diagnoses(codes: Iterable[str], primary: str | None = None) -> list
         c = seq[i]
         return 0 if is_asterisk(c) else 1 if c == "B97.2" else 2
 
-    groups: list[list[str]] = []
+    # A group sits where its anchor was, or earlier where an attached asterisk was listed earlier
+    # (an asterisk listed first signals that its dagger condition is the main one).
+    placed: list[tuple[int, list[str]]] = []
     for i, c in enumerate(seq):
         if is_att[i]:
             continue
         members = sorted(attached.get(i, []), key=lambda j: (kind_rank(j), j))
-        groups.append([c] + [seq[j] for j in members])
+        pos = min([i] + [j for j in members if kind_rank(j) == 0])
+        placed.append((pos, [c] + [seq[j] for j in members]))
+    groups = [g for _pos, g in sorted(placed, key=lambda x: x[0])]
     # primary: given, else first group whose head may be primary
     if p is not None:
         gi = next(k for k, g in enumerate(groups) if p in g)

@@ -162,6 +162,8 @@ def parse_rows(text: str, fmt: str) -> list[dict]:
             continue
         parts = ln.split("\t")
         code = parts[0].strip()
+        if not rows and not any(ch.isdigit() for ch in code):
+            continue   # a header line such as "code<TAB>title"
         title = parts[1].strip() if len(parts) > 1 else ""
         rows.append({"code": code, "title": title})
     return rows

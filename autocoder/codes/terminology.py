@@ -173,7 +173,7 @@ class Terminology:
             item = self.icd10.item(code)
         except UnknownCodeError:
             return None
-        if item.uk:
+        if item.meta:
             return item.sex
         return default_sex_limit(item.code)
 
@@ -183,7 +183,7 @@ class Terminology:
             item = self.icd10.item(code)
         except UnknownCodeError:
             return None
-        if item.uk:
+        if item.meta:
             if item.min_age is None and item.max_age is None:
                 return None
             return (item.min_age or 0, item.max_age if item.max_age is not None else 130)
@@ -212,6 +212,14 @@ class Terminology:
         if len(text.strip()) <= 8:
             for h in self.lookup_all(text, system):
                 hits.append(h.model_copy(update={"score": 1.0}))
+            if hits:
+                # a code query: the code itself, then the codes under it (J44 -> J44.0 ...)
+                for h in list(hits):
+                    if h.system == "icd10":
+                        for c in self.icd10.children(h.code):
+                            hits.append(CodeHit(code=c, system="icd10", title=self.icd10.title(c),
+                                                score=0.9, display=self.icd10.display(c)))
+                return hits[:limit]
         seen = {(h.system, h.code) for h in hits}
         for i, score in self._index.search(text, system, limit + len(hits)):
             s, c, t, d = self._index.entries[i]

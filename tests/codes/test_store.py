@@ -1,0 +1,117 @@
+"""Importers: NHS release text, CSV (incl. HES column names), NHS ICD-10 metadata TSV; the store is
+used by get_terminology() afterwards."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autocoder.codes import get_terminology, reset_terminology
+from autocoder.codes.store import ImportFormatError, detect_format, import_file, load_store, store_path
+from autocoder.errors import UnknownCodeError
+
+
+def test_store_import_icd10_release_text_without_dots(fresh_home, fixtures_dir):
+    rep = import_file(fixtures_dir / "icd10_release.txt")
+    assert (rep.system, rep.format, rep.n_codes) == ("icd10", "text", 8)
+    assert rep.n_with_5th == 3
+    assert store_path("icd10").is_file() and str(fresh_home) in rep.store_path
+    reset_terminology()
+    icd = get_terminology().icd10
+    assert icd.normalise_with_warning("J96.00") == ("J96.00", None)     # kept: the UK table knows it
+    assert icd.normalise("J9601") == "J96.01"
+    assert icd.title("J96.01").startswith("Acute respiratory failure, type II")
+    assert icd.is_valid("U07.3") and icd.chapter("U07.3") == "XXII"    # UK-only code
+    assert not icd.is_leaf("J96.0") and icd.who_children("J96.0") == []
+    assert icd.display("J96.00") == "J96.00"
+
+
+def test_store_import_opcs4_release_text_with_dots_and_header(fresh_home, fixtures_dir):
+    rep = import_file(fixtures_dir / "opcs4_release.txt")
+    assert (rep.system, rep.format, rep.n_codes, rep.n_skipped) == ("opcs4", "text", 6, 0)
+    reset_terminology()
+    opcs = get_terminology().opcs4
+    assert opcs.strict
+    assert opcs.title("B04.1") == "Pituitary lesion excision (fixture)"
+    assert opcs.title("E85.1") == "Ventilation, invasive (fixture)"     # imported title wins
+    assert opcs.is_valid("W37.1")                                        # core codes stay
+    with pytest.raises(UnknownCodeError, match="imported OPCS-4 table"):
+        opcs.normalise("B04.9")
+
+
+def test_store_import_csv_code_title(fresh_home, fixtures_dir):
+    rep = import_file(fixtures_dir / "opcs4_codes.csv")
+    assert (rep.system, rep.format, rep.n_codes) == ("opcs4", "csv", 5)
+    data = load_store("opcs4")
+    assert data["codes"]["W37.1"]["t"] == "Hip replacement - cemented (fixture)"
+
+
+def test_store_import_csv_hes_column_names(fresh_home, fixtures_dir):
+    rep = import_file(fixtures_dir / "hes_style_icd10.csv")
+    assert (rep.system, rep.format) == ("icd10", "csv")
+    assert set(load_store("icd10")["codes"]) == {"I10", "J44.1", "R69", "U07.3", "N39.0"}
+    rep = import_file(fixtures_dir / "hes_style_opcs4.csv")
+    assert (rep.system, rep.n_codes) == ("opcs4", 4)
+
+
+def test_store_import_system_override(fresh_home, fixtures_dir):
+    rep = import_file(fixtures_dir / "opcs4_codes.csv", system="opcs4")
+    assert rep.system == "opcs4"
+    with pytest.raises(ImportFormatError):
+        import_file(fixtures_dir / "opcs4_codes.csv", system="icd9")
+
+
+def test_store_import_metadata_tsv_gives_uk_fifth_characters_and_limits(fresh_home, fixtures_dir):
+    rep = import_file(fixtures_dir / "icd10_metadata.tsv")
+    assert (rep.system, rep.format) == ("icd10", "nhs-icd10-metadata")
+    assert rep.n_codes == 13 and rep.n_skipped == 1          # the block row A00-A09 is skipped
+    assert rep.n_with_5th == 3 and rep.n_with_sex == 3 and rep.n_with_age == 3
+    reset_terminology()
+    term = get_terminology()
+    assert term.uk_metadata_loaded
+    assert term.icd10.normalise("J96.00") == "J96.00"
+    assert term.icd10.title("J96.00") == "Acute respiratory failure, type I [hypoxic]"
+    assert term.sex_limit("C61") == "M" and term.sex_limit("O80.0") == "F"
+    assert term.age_limits("O80.0") == (10, 55)
+    assert term.age_limits("P07.3") == (0, 1)               # metadata overrides the built-in 0-0
+    assert term.age_limits("R54") == (65, 130)
+    assert term.sex_limit("I10") is None and term.age_limits("I10") is None
+    assert term.icd10.item("H36.0").usage == "asterisk"
+    # codes absent from the UK file keep the built-in limits
+    assert term.sex_limit("N70.0") == "F"
+
+
+def test_store_detect_format_and_errors(fresh_home, tmp_path):
+    assert detect_format("CODE\tALT_CODE\tUSAGE\tDESCRIPTION\n") == "nhs-icd10-metadata"
+    assert detect_format("A011\tSomething\n") == "text"
+    assert detect_format("opcs4_code,description\n") == "csv"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("just some words\nwithout codes\n")
+    with pytest.raises(ImportFormatError):
+        import_file(bad)
+    with pytest.raises(FileNotFoundError):
+        import_file(tmp_path / "absent.tsv")
+
+
+def test_store_unreadable_store_is_ignored(fresh_home):
+    store_path("icd10").write_text("{not json")
+    assert load_store("icd10") is None
+    reset_terminology()
+    assert get_terminology().icd10.uk_source is None
+    store_path("icd10").write_text(json.dumps({"codes": {}}))
+    assert load_store("icd10") == {"codes": {}}
+
+
+def test_store_import_hes_csvs(fresh_home, shared_data):
+    rep = import_file(shared_data / "hes" / "opcs4_codes_hes_usage.csv")
+    assert rep.system == "opcs4" and rep.n_codes > 9000
+    rep = import_file(shared_data / "hes" / "icd10_codes_hes_usage.csv")
+    assert rep.system == "icd10" and rep.n_codes > 12000
+    reset_terminology()
+    term = get_terminology()
+    assert term.opcs4.strict and term.opcs4.is_valid("B04.1")
+    assert term.icd10.normalise("I10X") == "I10"
+    assert term.icd10.is_valid("U07.3")
+    assert term.icd10.title("U07.1") == "COVID-19, virus identified"   # HES placeholder title ignored
+    assert term.sex_limit("C61") == "M"          # no metadata in HES: built-in limits still apply
