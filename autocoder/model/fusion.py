@@ -39,10 +39,10 @@ DEFAULT_HISTORY_KEEP = [
 FEATURES = [
     "clf_prob", "clf_logit", "in_vocab", "has_mention", "max_match", "log_n_present", "sec_diagnosis",
     "sec_history", "sec_procedure", "uncertain_only", "historical_kept", "suppressed_some", "primary_head",
-    "is_opcs4", "clf_x_mention", "first_mention_inv",
+    "is_opcs4", "clf_x_mention", "first_mention_inv", "diag_rank_inv",
 ]
 PRIMARY_FEATURES = ["primary_head", "fused", "clf_prob", "first_mention_inv", "sec_diagnosis", "has_mention",
-                    "in_vocab"]
+                    "in_vocab", "diag_rank_inv"]
 
 
 class FusionConfig(BaseModel):
@@ -86,6 +86,7 @@ class Cand:
     suppressed: list[Entity] = field(default_factory=list)
     max_match: float = 0.0
     first_rank: int | None = None       # order of first present mention among same-label mentions
+    diag_rank: int | None = None        # order of first present mention within a Diagnosis-type section
 
     @property
     def key(self) -> str:
@@ -107,6 +108,7 @@ class Cand:
             float("procedure" in kinds), unc, hist, 1.0 if (self.suppressed and self.present) else 0.0,
             self.primary_head, 1.0 if self.system == "opcs4" else 0.0, self.clf_prob * has,
             1.0 / (1 + self.first_rank) if self.first_rank is not None else 0.0,
+            1.0 / (1 + self.diag_rank) if self.diag_rank is not None else 0.0,
         ]
 
 
@@ -157,10 +159,12 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
             cands[c.key] = c
     index = {f"{s}:{c}": j for j, (s, c) in enumerate(label_sys)}
     rank_by_label: dict[str, int] = {}
+    diag_rank_by_label: dict[str, int] = {}
     for ent in sorted(entities, key=lambda e: e.start):
         if ent.label == "SYMPTOM" and not ent.candidates:
             continue
         assertion = _assertion_of(ent)
+        in_diag = section_kind(ent.section) == "diagnosis"
         seen_here: set[str] = set()
         for cand in sorted(ent.candidates, key=lambda c: -c.score)[:cfg.per_entity_candidates]:
             if cand.score < cfg.min_match_score:
@@ -189,10 +193,13 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                 c.present.append(ent)
                 c.max_match = max(c.max_match, float(cand.score))
                 if c.first_rank is None:
-                    lab = ent.label
-                    c.first_rank = rank_by_label.get(lab, 0)
+                    c.first_rank = rank_by_label.get(ent.label, 0)
+                if c.diag_rank is None and in_diag:
+                    c.diag_rank = diag_rank_by_label.get(ent.label, 0)
         if assertion not in cfg.suppress_assertions:
             rank_by_label[ent.label] = rank_by_label.get(ent.label, 0) + 1
+            if in_diag:
+                diag_rank_by_label[ent.label] = diag_rank_by_label.get(ent.label, 0) + 1
     return list(cands.values())
 
 
@@ -432,4 +439,5 @@ def _primary_features(c: Cand, p: float) -> list[float]:
     kinds = {section_kind(e.section) for e in c.present}
     return [c.primary_head, float(p), c.clf_prob,
             1.0 / (1 + c.first_rank) if c.first_rank is not None else 0.0,
-            float("diagnosis" in kinds), 1.0 if c.present else 0.0, 1.0 if c.in_vocab else 0.0]
+            float("diagnosis" in kinds), 1.0 if c.present else 0.0, 1.0 if c.in_vocab else 0.0,
+            1.0 / (1 + c.diag_rank) if c.diag_rank is not None else 0.0]
