@@ -80,6 +80,21 @@ def test_own_letters_sex_specific_codes_match_sex(raw_letters: list[dict]) -> No
                 assert r["sex"] == "M", f"{r['id']}: male-only code {c} on sex {r['sex']}"
 
 
+# Asterisk (manifestation) codes used in the letters; each must directly follow its dagger code.
+ASTERISKS = {"F00.1", "F02.3", "G63.2", "H06.2", "I98.3", "N08.3", "N08.5"}
+
+
+def test_own_letters_asterisk_follows_a_code(raw_letters: list[dict]) -> None:
+    for r in raw_letters:
+        dx = r["diagnoses"]
+        assert dx[0] not in ASTERISKS, f"{r['id']}: asterisk code {dx[0]} recorded as primary"
+        for i, c in enumerate(dx[1:], start=1):
+            if c in ASTERISKS:
+                prev = dx[i - 1]
+                assert prev not in ASTERISKS and not NOT_PRIMARY.match(prev) and prev[0] != "Z", (
+                    f"{r['id']}: asterisk {c} must come straight after its dagger code, got {prev}")
+
+
 def test_own_letters_opcs_codes_well_formed(raw_letters: list[dict]) -> None:
     for r in raw_letters:
         procs = r["procedures"]
@@ -102,7 +117,12 @@ def test_regression_cases_shape_and_spans(cases: list[dict]) -> None:
         text = case["text"]
         assert case["expect"], f"{case['id']}: no expected entities"
         for item in case["expect"]:
-            assert item["text"] in text, f"{case['id']}: {item['text']!r} does not occur in the case text"
+            start = text.find(item["text"])
+            assert start >= 0, f"{case['id']}: {item['text']!r} does not occur in the case text"
+            end = start + len(item["text"])
+            # The first occurrence is the one scored, so it must be a whole-word match.
+            assert not (start > 0 and text[start - 1].isalnum()), f"{case['id']}: {item['text']!r} starts mid-word"
+            assert not (end < len(text) and text[end].isalnum()), f"{case['id']}: {item['text']!r} ends mid-word"
             assert item["label"] in LABELS, f"{case['id']}: label {item['label']!r}"
             assert item["assertion"] in ASSERTIONS, f"{case['id']}: assertion {item['assertion']!r}"
 
