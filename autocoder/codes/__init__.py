@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from autocoder.codes.terminology import CodeHit, Terminology
 
-__all__ = ["get_terminology", "reset_terminology", "Terminology", "CodeHit"]
+__all__ = ["CodeHit", "Terminology", "get_terminology", "reset_terminology"]
 
 _lock = threading.Lock()
 _TERM: Terminology | None = None

@@ -53,7 +53,7 @@ class OpcsItem:
 def canonical_shape(raw: str) -> tuple[str, str | None]:
     """Syntactic clean-up: (canonical code, warning) or ValueError. A local 5th character is dropped."""
     if not isinstance(raw, str):
-        raise ValueError(f"{_EXAMPLES}; got {type(raw).__name__}")
+        raise ValueError(f"{_EXAMPLES}; got {type(raw).__name__}")  # noqa: TRY004 - callers map ValueError to UnknownCodeError
     s = raw.strip().upper().replace(" ", "")
     m = _SHAPE.match(s)
     if not m:

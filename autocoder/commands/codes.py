@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,7 @@ codes_app = typer.Typer(help="ICD-10 / OPCS-4 code tables: import a full release
                         no_args_is_help=True)
 
 
-def _system_opt(value: Optional[str]) -> Optional[str]:
+def _system_opt(value: str | None) -> str | None:
     if value is None:
         return None
     v = value.lower().replace("-", "").replace("_", "")
@@ -27,11 +26,11 @@ def _system_opt(value: Optional[str]) -> Optional[str]:
 
 @codes_app.command("import")
 def import_cmd(
-    file: Path = typer.Argument(..., help="Release file: `code<TAB>title` text, CSV with code/title "
+    file: Path = typer.Argument(..., help="Release file: `code<TAB>title` text, CSV with code/title "  # noqa: B008
                                 "(or HES opcs4_code/icd10_code + description) columns, or the NHS ICD-10 "
                                 "5th Edition codes/titles/metadata TSV."),
-    system: Optional[str] = typer.Option(None, "--system", help="icd10 or opcs4 (default: detect)."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="text, csv or nhs-icd10-metadata (default: detect)."),
+    system: str | None = typer.Option(None, "--system", help="icd10 or opcs4 (default: detect)."),
+    fmt: str | None = typer.Option(None, "--format", help="text, csv or nhs-icd10-metadata (default: detect)."),
     as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON."),
 ) -> None:
     """Load a full classification into the local code store (used by every command afterwards)."""
@@ -105,7 +104,7 @@ def _code_info(term, hit) -> dict:
 @codes_app.command("show")
 def show_cmd(
     code: str = typer.Argument(..., help="A code in any accepted form: I10, I10.X, i10x, J441, E851, E85,1."),
-    system: Optional[str] = typer.Option(None, "--system", help="icd10 or opcs4 (default: every system "
+    system: str | None = typer.Option(None, "--system", help="icd10 or opcs4 (default: every system "
                                          "that knows the code)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -159,7 +158,7 @@ def show_cmd(
 @codes_app.command("search")
 def search_cmd(
     text: str = typer.Argument(..., help="Words from a title (prefixes work: 'pneum', 'hip repl')."),
-    system: Optional[str] = typer.Option(None, "--system", help="icd10 or opcs4."),
+    system: str | None = typer.Option(None, "--system", help="icd10 or opcs4."),
     limit: int = typer.Option(20, "--limit", "-n", min=1, max=500, help="Number of hits."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -179,7 +178,7 @@ def search_cmd(
 
 
 def validate_cmd(
-    file: Path = typer.Argument(..., help="Episodes (.jsonl, .csv or a folder of .txt) with gold diagnoses/"
+    file: Path = typer.Argument(..., help="Episodes (.jsonl, .csv or a folder of .txt) with gold diagnoses/"  # noqa: B008
                                 "procedures."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON report instead of text."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print the summary."),

