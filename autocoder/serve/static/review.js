@@ -191,7 +191,7 @@ function codeItem(c, system, index) {
   if (index === primaryIndex) head.append(el("span", { class: "badge primary", text: "primary" }));
   if (c.score != null) head.append(el("span", { class: "badge", text: `score ${c.score.toFixed(2)}` }));
   head.append(el("span", { class: "badge", text: c.suggested ? "suggested" : "added" }));
-  if (c.decision) head.append(el("span", { class: "badge", text: c.decision }));
+  if (c.decision && c.suggested) head.append(el("span", { class: "badge", text: c.decision }));
   li.append(head);
   for (const w of c.warnings) li.append(el("div", { class: "warning", text: `${w.rule}: ${w.message}` }));
   const acts = el("div", { class: "actions" });
