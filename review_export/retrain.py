@@ -219,7 +219,13 @@ def run_retrain(opts: RetrainOptions, deps: Deps | None = None) -> RetrainResult
     with merged_path.open("w", encoding="utf-8") as fh:
         for e in merged:
             fh.write(json.dumps(e, ensure_ascii=False) + "\n")
-    data = cfg.data.model_copy(update={"source": "jsonl", "path": str(merged_path)})
+    # training.train splits a JSONL source by the n_train:n_dev:n_test ratio. Keep the dev share of the
+    # original recipe and hold out a single test episode: the honest comparison is the fixed evaluation
+    # set below, and a larger test share would take base episodes away from the challenger.
+    d = cfg.data
+    n_dev = max(1, round(len(merged) * d.n_dev / (d.n_train + d.n_dev)))
+    split = {"n_train": max(1, len(merged) - n_dev - 1), "n_dev": n_dev, "n_test": 1}
+    data = d.model_copy(update={"source": "jsonl", "path": str(merged_path), **split})
     rcfg = cfg.model_copy(update={"data": data, "name": f"{cfg.name}-{opts.name_suffix}", "install_as_default": False,
                                   "mlflow": cfg.mlflow.model_copy(update={"alias": "candidate"})})
     rcfg_path = work / "train_retrain.yaml"
@@ -242,6 +248,7 @@ def run_retrain(opts: RetrainOptions, deps: Deps | None = None) -> RetrainResult
                "retrain.parent_model": f"{name}/{parent}" if parent else "none",
                "retrain.base_data": base_desc, "retrain.n_base_episodes": len(base),
                "retrain.merged_data_sha256": sha256_file(merged_path),
+               "retrain.split": f"{split['n_train']}/{split['n_dev']}/{split['n_test']}",
                "retrain.eval_data": str(opts.eval_data) if opts.eval_data else "fixed_eval_set",
                "retrain.n_eval_episodes": len(eval_eps)}
     metrics = {f"fixed_eval_challenger_{k}": chall_m[k] for k in TABLE_METRICS if k in chall_m}
