@@ -70,6 +70,32 @@ def tokenize(text: str) -> list[str]:
     return [_stem(t) for t in _WORD.findall(text.lower()) if t not in _STOP]
 
 
+_BRACKETS = re.compile(r"[\(\[][^\)\]]*[\)\]]")
+
+# Common UK clinical abbreviations, expanded in search queries only (titles spell them out).
+ABBREVIATIONS = {
+    "copd": "chronic obstructive pulmonary", "uti": "urinary tract infection", "af": "atrial fibrillation",
+    "mi": "myocardial infarction", "nstemi": "subendocardial myocardial infarction",
+    "stemi": "transmural myocardial infarction", "ckd": "chronic kidney disease",
+    "aki": "acute renal failure", "ccf": "congestive heart failure", "lvf": "left ventricular failure",
+    "hf": "heart failure", "pe": "pulmonary embolism", "dvt": "deep vein thrombosis",
+    "tia": "transient cerebral ischaemic attack", "t2dm": "type 2 diabetes mellitus",
+    "t1dm": "type 1 diabetes mellitus", "dka": "diabetic ketoacidosis", "lrti": "lower respiratory infection",
+    "cap": "pneumonia", "htn": "hypertension", "ihd": "ischaemic heart disease", "gord": "gastro-oesophageal reflux",
+    "cabg": "coronary bypass grafting", "pci": "coronary angioplasty", "ogd": "upper gi endoscopy",
+    "niv": "non-invasive ventilation", "cpap": "continuous positive airway pressure",
+    "ercp": "ercp", "turp": "transurethral resection prostate", "thr": "total hip replacement",
+    "tkr": "total knee replacement", "picc": "peripherally inserted central catheter",
+    "peg": "percutaneous endoscopic gastrostomy", "ctpa": "ct pulmonary arteries",
+    "mrcp": "mri bile pancreatic ducts", "ecg": "electrocardiography", "eeg": "electroencephalogram",
+}
+
+
+def expand_query(text: str) -> str:
+    words = _WORD.findall(text.lower())
+    return " ".join(ABBREVIATIONS.get(w, w) for w in words)
+
+
 class _SearchIndex:
     """Inverted index over titles: token -> set of entry ids; a sorted vocabulary for prefix search."""
 
@@ -79,7 +105,8 @@ class _SearchIndex:
         self.lengths = []
         for i, (_s, _c, title, _d) in enumerate(entries):
             toks = set(tokenize(title))
-            self.lengths.append(max(1, len(toks)))
+            # length without bracketed qualifiers: "Essential (primary) hypertension" counts 2
+            self.lengths.append(max(1, len(set(tokenize(_BRACKETS.sub(" ", title))))))
             for t in toks:
                 post[t].add(i)
         self.post = dict(post)
@@ -99,7 +126,7 @@ class _SearchIndex:
         return out
 
     def search(self, text: str, system: str | None, limit: int) -> list[tuple[int, float]]:
-        qtoks = list(dict.fromkeys(tokenize(text)))
+        qtoks = list(dict.fromkeys(tokenize(expand_query(text))))
         if not qtoks:
             return []
         scores: dict[int, float] = defaultdict(float)

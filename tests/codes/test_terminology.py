@@ -69,3 +69,11 @@ def test_terminology_search_code_query_and_empty():
     assert term.search("   ", limit=5) == []
     with pytest.raises(ValueError):
         term.search("x", system="snomed")
+
+
+def test_terminology_search_expands_clinical_abbreviations():
+    term = get_terminology()
+    assert term.search("copd exacerbation", system="icd10", limit=1)[0].code == "J44.1"
+    assert term.search("nstemi", system="icd10", limit=1)[0].code == "I21.4"
+    assert term.search("cabg", system="opcs4", limit=1)[0].code.startswith("K40")
+    assert term.search("hypertension", system="icd10", limit=1)[0].code == "I10"   # bracketed words not penalised
