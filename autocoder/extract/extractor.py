@@ -117,12 +117,16 @@ class Extractor:
         keys: list[str] = []
         orig: list[str] = []
         tok_of: list[int] = []
+        fixed: set[int] = set()
         for tok in doc:
             if tok.is_space:
                 continue
             for p in _CS_SPLIT.findall(tok.text):
-                ks = pieces(p)
-                for k in ks:
+                for k in pieces(p):
+                    fix = self.index.correct(k)
+                    if fix is not None:
+                        fixed.add(len(keys))
+                        k = fix
                     keys.append(k)
                     orig.append(p)
                     tok_of.append(tok.i)
@@ -136,6 +140,8 @@ class Extractor:
             kind = "synonym" if best.source == "synonym" else "title"
             if self.cfg.matcher.add_spans == "curated" and kind != "synonym":
                 continue
+            if any(i in fixed for i in range(a, b)):
+                kind = "fuzzy"
             out.append((Span(doc, ts, te, label=label_for(best.code, best.system)), kind))
         return out
 

@@ -93,6 +93,7 @@ _NOS = re.compile(r"\s+(NOS|NEC|HFQ)\b", re.I)
 _LEAD = re.compile(r"^(other specified|other|unspecified)\s+", re.I)
 _BRACKET = re.compile(r"\s*[\[(][^\])]*[\])]")
 _IN_DCE = re.compile(r"\s+in (diseases|conditions) classified elsewhere$", re.I)
+_SEVERITY = re.compile(r"^(mild|moderate|severe|moderate or severe|mild to moderate)\s+", re.I)
 _WITHOUT = re.compile(r"\s+without (complications?|mention of [a-z ]+|perforation or abscess)$", re.I)
 
 
@@ -138,6 +139,16 @@ def title_variants(title: str) -> list[tuple[str, float]]:
             pen += cost
             cur = new
             out.setdefault(cur, pen)
+    # broader index entries: "mild hyperemesis gravidarum" / "... with metabolic disturbance" are
+    # also found by "hyperemesis gravidarum" (a more specific code ranks below an exact title)
+    for base, p in list(out.items()):
+        sev = _SEVERITY.sub("", base).strip()
+        if sev and sev != base:
+            out.setdefault(sev, p + 0.05)
+        if " with " in base and " without " not in base:
+            head = base.split(" with ", 1)[0].strip(" ,")
+            if len(head.split()) >= 2:
+                out.setdefault(head, p + 0.08)
     for base, p in list(out.items()):
         for r in _reorder(base):
             out.setdefault(r, p + 0.02)
@@ -251,6 +262,10 @@ class _Tables:
             c = table.normalise(code)
         except Exception:  # noqa: BLE001 - UnknownCodeError or a table without this code
             return None
+        if system == "opcs4":
+            # the committed OPCS-4 core table is deliberately incomplete (autocoder.codes.opcs4):
+            # a well-formed curated code that normalises is kept even when the table lacks it
+            return c
         try:
             return c if table.is_valid(c) else None
         except Exception:  # noqa: BLE001
@@ -352,12 +367,23 @@ class TerminologyIndex:
                 self.postings[t].append(i)
         self._near_cache: dict[str, list[tuple[str, float]]] = {}
         self._tri: dict[str, set[str]] = defaultdict(set)
-        for t in self.idf:
+        self.vocab: set[str] = {k for keys in self.phrases for k in keys}
+        for t in self.vocab:
             if len(t) >= 4 and t.isalpha():
                 for g in _trigrams(t):
                     self._tri[g].add(t)
 
     # -- running-text matching
+    def correct(self, key: str) -> str | None:
+        """A likely spelling fix for a word unknown to every phrase ("pnuemonia" -> "pneumonia"),
+        or None. Only long alphabetic words and close matches, so ordinary words are left alone."""
+        if len(key) < 6 or not key.isalpha() or key in self.vocab:
+            return None
+        near = self._near(key)
+        if near and near[0][1] >= 0.85 and (len(near) == 1 or near[1][1] < near[0][1]):
+            return near[0][0]
+        return None
+
     def match_keys(self, keys: list[str], originals: list[str]) -> list[tuple[int, int, _Phrase]]:
         """Greedy longest-first matches over a key sequence -> (start, end, phrase) in key positions.
         `originals` are the case-preserved pieces (for case-sensitive abbreviations)."""
@@ -422,7 +448,8 @@ class TerminologyIndex:
                     scores[k] = (s, e if source == e.source else Entry(e.code, e.system, e.title, source, e.prior))
 
         exact_found = False
-        for variant, factor in ((keys, 1.0), (self.expand(keys), 0.98)):
+        fixed = [self.correct(k) or k for k in keys]
+        for variant, factor in ((keys, 1.0), (self.expand(keys), 0.98), (fixed, 0.95)):
             ph = self.phrases.get(tuple(variant))
             if ph:
                 add(ph.entries, factor, "exact")
@@ -454,7 +481,9 @@ class TerminologyIndex:
                 q[t] = max(q.get(t, 0.0), self.idf[t])
             elif len(t) >= 4 and t.isalpha():
                 for alt, sim in self._near(t)[:2]:
-                    q[alt] = max(q.get(alt, 0.0), self.idf[alt] * sim)
+                    alt = stem(alt)
+                    if alt in self.idf:
+                        q[alt] = max(q.get(alt, 0.0), self.idf[alt] * sim)
             else:
                 q[t] = max(q.get(t, 0.0), 2.0)  # unknown short token: counts against every phrase
         if not q:

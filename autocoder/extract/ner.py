@@ -220,19 +220,22 @@ def train_ner(episodes: list[Episode], out_dir: Path, n_iter: int | None = None,
         db_train.to_disk(tmpd / "train.spacy")
         db_dev.to_disk(tmpd / "dev.spacy")
         words = sum(len(e.text.split()) for e in train)
-        eval_freq = max(50, min(400, len(train) // 4))
+        steps_per_epoch = max(1, words // 1500)
+        eval_freq = max(5, min(400, steps_per_epoch))
         (tmpd / "config.cfg").write_text(render_config(ner, n_iter, eval_freq), encoding="utf-8")
         from spacy.cli.train import train as spacy_train
 
         spacy_train(tmpd / "config.cfg", tmpd / "out",
                     overrides={"paths.train": str(tmpd / "train.spacy"), "paths.dev": str(tmpd / "dev.spacy")})
-        best = tmpd / "out" / "model-best"
-        if not best.exists():
-            best = tmpd / "out" / "model-last"
+        # the final weights (a fixed, small number of epochs); dev is scored below for the card
         if out_dir.exists():
             shutil.rmtree(out_dir)
-        shutil.copytree(best, out_dir)
-    meta = json.loads((out_dir / "meta.json").read_text()) if (out_dir / "meta.json").exists() else {}
+        shutil.copytree(tmpd / "out" / "model-last", out_dir)
+        from spacy.training import Example
+
+        trained = spacy.load(out_dir)
+        examples = [Example(trained.make_doc(d.text), d) for d in db_dev.get_docs(trained.vocab)]
+        scores = trained.evaluate(examples)
     card = {
         "component": "autocoder.extract NER (spaCy tok2vec+ner)",
         "spacy_version": spacy.__version__,
@@ -240,7 +243,7 @@ def train_ner(episodes: list[Episode], out_dir: Path, n_iter: int | None = None,
         "train_docs": len(train), "dev_docs": len(dev), "train_words": words,
         "span_stats": dict(st_train), "epochs": n_iter or ner.max_epochs,
         "seconds": round(time.time() - t0, 1),
-        "dev_scores": {k: meta.get("performance", {}).get(k) for k in ("ents_f", "ents_p", "ents_r")},
+        "dev_scores": {k: round(float(scores.get(k) or 0.0), 4) for k in ("ents_f", "ents_p", "ents_r")},
         "config": ner.model_dump(),
     }
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")

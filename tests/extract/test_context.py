@@ -1,0 +1,57 @@
+"""Each assertion type, through the full extractor (matcher-only mode)."""
+
+import pytest
+
+
+def _assert_of(extractor, text, mention):
+    ents = extractor.extract(text)
+    start = text.index(mention)
+    hits = [e for e in ents if e.start <= start < e.end]
+    assert hits, f"{mention!r} not extracted from {text!r}: {[e.text for e in ents]}"
+    return hits[0]
+
+
+@pytest.mark.parametrize("text,mention,assertion", [
+    ("No chest pain but productive cough.", "chest pain", "negated"),
+    ("No chest pain but productive cough.", "productive cough", "present"),
+    ("?PE - CTPA negative.", "PE", "negated"),
+    ("PE was ruled out.", "PE", "negated"),
+    ("DVT excluded on doppler.", "DVT", "negated"),
+    ("No evidence of pneumonia on CXR.", "pneumonia", "negated"),
+    ("Admitted with ?PE.", "PE", "uncertain"),
+    ("Query pulmonary embolism.", "pulmonary embolism", "uncertain"),
+    ("Possible pneumonia.", "pneumonia", "uncertain"),
+    ("Suspected UTI, started antibiotics.", "UTI", "uncertain"),
+    ("Likely viral gastroenteritis.", "gastroenteritis", "uncertain"),
+    ("Probable pneumonia, treated with antibiotics.", "pneumonia", "present"),
+    ("Presumed UTI.", "UTI", "present"),
+    ("Treat as pneumonia.", "pneumonia", "present"),
+    ("Previous MI.", "MI", "historical"),
+    ("h/o TIA.", "TIA", "historical"),
+    ("Had pneumonia as a child.", "pneumonia", "historical"),
+    ("Appendicectomy in 2010.", "Appendicectomy", "historical"),
+    ("Mother had breast cancer.", "breast cancer", "family"),
+    ("Family history of IHD.", "IHD", "family"),
+    ("If chest pain recurs consider repeat troponin.", "chest pain", "hypothetical"),
+    ("74 year old man with COPD.", "COPD", "present"),
+    ("3/7 h/o productive cough.", "productive cough", "present"),
+])
+def test_context_assertions(extractor, text, mention, assertion):
+    assert _assert_of(extractor, text, mention).assertion == assertion
+
+
+def test_context_flags_consistent(extractor):
+    e = _assert_of(extractor, "?PE - CTPA negative.", "PE")
+    assert e.negated and e.uncertain and e.assertion == "negated"
+
+
+@pytest.mark.parametrize("text,mention,assertion", [
+    ("Family history:\nIHD\nT2DM", "T2DM", "family"),
+    ("PMH:\n- COPD\n- T2DM", "COPD", "present"),
+    ("PMH:\n- appendicectomy 1989\n- COPD", "appendicectomy", "historical"),
+    ("PMH:\n- NSTEMI 2010\n- HTN", "NSTEMI", "historical"),
+    ("PMH:\n- PE\n- HTN", "PE", "historical"),
+    ("PMH:\n- PE\n- HTN", "HTN", "present"),
+])
+def test_context_section_semantics(extractor, text, mention, assertion):
+    assert _assert_of(extractor, text, mention).assertion == assertion

@@ -1,0 +1,60 @@
+from autocoder.schemas import Candidate, Entity
+
+LETTER = ("DISCHARGE SUMMARY\nPresenting complaint: SOB++ and productive cough x3/7.\n"
+          "PMH:\n- COPD\n- T2DM\n- Appendicectomy 1989\n"
+          "Diagnosis: Infective exacerbation of COPD. Femoral neck fracture.\n"
+          "Procedures: NIV\nPlan: GP to review in 2/52\n")
+
+
+def test_extractor_offsets_index_original_text(extractor):
+    text = "  \tPMH:\r\n- COPD   (2009)\n\nDiagnosis:\u00a0#NOF — for DHS.\n"
+    ents = extractor.extract(text)
+    assert ents
+    for e in ents:
+        assert text[e.start:e.end] == e.text
+
+
+def test_extractor_converter_shape(extractor):
+    ents = extractor.extract(LETTER)
+    assert all(isinstance(e, Entity) for e in ents)
+    by_text = {e.text: e for e in ents}
+    e = by_text["Infective exacerbation of COPD"]
+    assert e.label == "DIAGNOSIS" and e.section == "diagnosis" and e.assertion == "present"
+    assert isinstance(e.candidates[0], Candidate) and e.candidates[0].code == "J44.1"
+    assert e.candidates[0].system == "icd10" and 0 < e.candidates[0].score <= 1
+    assert by_text["NIV"].label == "PROCEDURE" and by_text["NIV"].candidates[0].code == "E85.2"
+    assert by_text["SOB"].label == "SYMPTOM"
+    assert [e.start for e in ents] == sorted(e.start for e in ents)
+
+
+def test_extractor_rare_code_from_titles_only(extractor):
+    """Codes in no synonym list and no training data come from the ICD-10 titles (all leaves)."""
+    ents = extractor.extract("Diagnosis: Kawasaki disease. Also hyperemesis gravidarum with dehydration.")
+    codes = {e.text: [c.code for c in e.candidates[:5]] for e in ents}
+    assert "M30.3" in codes["Kawasaki disease"]
+    assert any("O21" in c for cs in codes.values() for c in cs)
+
+
+def test_extractor_title_variant_and_misspelling(extractor):
+    ents = extractor.extract("Diagnosis: femoral neck fracture. Pnuemonia.")
+    codes = {e.text: e.candidates[0].code for e in ents}
+    assert codes["femoral neck fracture"] == "S72.0"
+    assert codes["Pnuemonia"] == "J18.9"
+
+
+def test_extractor_candidates_for_unmatched_text(extractor):
+    cands = extractor.candidates("acute kidney injury stage 2", "DIAGNOSIS")
+    assert cands[0].code == "N17.9"
+    assert extractor.candidates("total hip replacement", "PROCEDURE")[0].system == "opcs4"
+
+
+def test_extractor_extract_many_matches_extract(extractor):
+    texts = [LETTER, "No chest pain.", "Plain text with nothing clinical."]
+    many = extractor.extract_many(texts, batch_size=2)
+    assert many == [extractor.extract(t) for t in texts]
+    assert many[2] == []
+
+
+def test_extractor_case_sensitive_abbreviations(extractor):
+    ents = extractor.extract("He was as well as could be. Known AS.")
+    assert [e.text for e in ents] == ["AS"]

@@ -1,0 +1,54 @@
+import pytest
+
+from autocoder.errors import ConfigError
+from autocoder.extract.config import load_config
+from autocoder.extract.lexicon import pieces, read_synonyms, title_variants
+
+
+def test_lexicon_pieces_normalise_spacing_case_and_spelling():
+    assert pieces("CKD 3") == pieces("ckd3") == ["ckd", "3"]
+    assert pieces("#NOF") == ["#", "nof"]
+    assert pieces("Hemorrhage") == ["haemorrhage"]
+
+
+def test_lexicon_title_variants():
+    v = dict(title_variants("Fracture of neck of femur"))
+    assert "femoral neck fracture" in v and "neck of femur fracture" in v
+    assert "pneumonia" in dict(title_variants("Pneumonia, unspecified"))
+    assert "essential hypertension" in dict(title_variants("Essential (primary) hypertension"))
+    assert "type 2 diabetes mellitus" in dict(title_variants("Type 2 diabetes mellitus without complications"))
+    assert "kawasaki syndrome" in dict(title_variants("Mucocutaneous lymph node syndrome [Kawasaki]"))
+
+
+def test_lexicon_curated_icd_codes_all_valid(fake_terminology):
+    """Every curated ICD-10 synonym code is a WHO ICD-10 code (typos in the data file fail here)."""
+    cfg = load_config()
+    bad = []
+    for term, system, codes in read_synonyms(cfg.path(cfg.matcher.synonyms)):
+        for c in codes:
+            if system == "icd10":
+                try:
+                    fake_terminology.icd10.normalise(c)
+                except ValueError:
+                    bad.append((term, c))
+    assert not bad
+
+
+def test_lexicon_bad_synonym_line_is_reported(tmp_path):
+    p = tmp_path / "syn.tsv"
+    p.write_text("@icd10\npneumonia J18.9\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="line 2"):
+        read_synonyms(p)
+
+
+def test_config_rejects_unknown_keys(tmp_path):
+    p = tmp_path / "pipeline.yaml"
+    p.write_text("matcher:\n  top_kk: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="top_kk"):
+        load_config(p)
+
+
+def test_config_default_loads_and_resolves_paths():
+    cfg = load_config()
+    assert cfg.path(cfg.matcher.synonyms).exists()
+    assert cfg.path(cfg.context.rules).exists()

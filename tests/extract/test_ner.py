@@ -1,0 +1,46 @@
+import json
+
+import pytest
+
+from minicorpus import make_episodes
+
+
+def test_ner_docbin_alignment():
+    import spacy
+
+    from autocoder.extract.ner import episodes_to_docbin
+
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "autocoder.clinical_tokenizer.v1"}}})
+    eps = make_episodes(3)
+    db, stats = episodes_to_docbin(nlp, eps, {"DIAGNOSIS", "PROCEDURE", "SYMPTOM"})
+    docs = list(db.get_docs(nlp.vocab))
+    assert stats["docs"] == 3 and stats["unaligned"] == 0
+    assert [(e.start_char, e.end_char) for e in docs[0].ents] == [(g.start, g.end) for g in eps[0].entities]
+
+
+def test_ner_rejects_episodes_without_spans(tmp_path):
+    from autocoder.extract.ner import train_ner
+    from autocoder.schemas import Episode
+
+    with pytest.raises(ValueError, match="gold `entities`"):
+        train_ner([Episode(id="x", text="no spans")], tmp_path / "ner")
+
+
+@pytest.mark.slow
+def test_ner_train_save_load_and_extract(tmp_path, fake_terminology):
+    """Train a tiny NER with spaCy's loop, load it into the extractor, tag an unseen letter."""
+    from autocoder.extract import load_extractor
+    from autocoder.extract.ner import train_ner
+
+    out = train_ner(make_episodes(60), tmp_path / "ner", n_iter=4)
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["train_docs"] == 54 and (out / "config.cfg").exists()
+    ex = load_extractor(out, terminology=fake_terminology)
+    assert ex.mode == "ner+matcher"
+    text = "Presenting complaint: fever and vomiting.\nPMH: COPD.\nDiagnosis: cellulitis.\nProcedures: OGD.\n"
+    ents = ex.extract(text)
+    got = {(e.text, e.label) for e in ents}
+    assert ("cellulitis", "DIAGNOSIS") in got and ("OGD", "PROCEDURE") in got
+    assert any(e.source in ("ner", "ner+matcher") for e in ents)
+    for e in ents:
+        assert text[e.start:e.end] == e.text

@@ -1,0 +1,46 @@
+import pytest
+
+from autocoder.extract.config import load_config
+from autocoder.extract.sections import SECTION_CATEGORIES, SectionDetector, section_at
+
+
+@pytest.fixture(scope="module")
+def detector():
+    cfg = load_config()
+    return SectionDetector.from_file(cfg.path(cfg.sections.aliases))
+
+
+@pytest.mark.parametrize("heading,category", [
+    ("Presenting complaint:", "presenting_complaint"), ("HPC:", "history"),
+    ("Past medical history:", "past_medical_history"), ("PMH", "past_medical_history"),
+    ("Diagnosis -", "diagnosis"), ("Impression:", "diagnosis"), ("Procedures:", "procedures"),
+    ("Operation:", "procedures"), ("Investigations:", "investigations"), ("TTO:", "medications"),
+    ("Medications on discharge:", "medications"), ("Plan:", "plan"), ("GP actions:", "plan"),
+    ("Allergies:", "allergies"), ("Social history:", "social_history"), ("FH:", "family_history"),
+    ("  * Family history:", "family_history"),
+])
+def test_sections_headings(detector, heading, category):
+    sep = " " if heading.rstrip().endswith((":", "-")) else "\n"   # a bare heading stands alone on its line
+    text = f"Dear GP\n{heading}{sep}something here\nmore"
+    secs = detector.detect(text)
+    assert [s.category for s in secs] == [category]
+    assert section_at(secs, text.index("something")).category == category
+
+
+def test_sections_inline_and_spans(detector):
+    text = "PC: SOB. PMH: COPD. Diagnosis: IECOPD"
+    secs = detector.detect(text)
+    assert [s.category for s in secs] == ["presenting_complaint", "past_medical_history", "diagnosis"]
+    assert section_at(secs, text.index("COPD")).category == "past_medical_history"
+    assert section_at(secs, text.index("IECOPD")).category == "diagnosis"
+    assert section_at(secs, 0).category == "presenting_complaint"
+    assert secs[0].end == secs[1].start
+
+
+def test_sections_not_fooled_by_sentences(detector):
+    text = "History of falls is noted.\nThe plan was discussed"
+    assert detector.detect(text) == []
+
+
+def test_sections_alias_file_uses_known_categories(detector):
+    assert set(detector.alias_to_cat.values()) <= set(SECTION_CATEGORIES)
