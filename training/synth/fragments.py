@@ -1,0 +1,283 @@
+"""Filler and phrasing fragments for the letters: headings, openers, trap templates, drugs,
+investigations and plans. Many small pieces combined at random, so no two letters share a template.
+
+Slots: {m} = a coded mention (becomes a gold span), {pt} patient reference, {test} a test name.
+Written by hand for this project."""
+
+from __future__ import annotations
+
+SPECIALTY_NAMES = {
+    "med": ["General Medicine", "Acute Medicine", "Acute Medical Unit", "General Internal Medicine"],
+    "resp": ["Respiratory Medicine"], "cardio": ["Cardiology"], "gastro": ["Gastroenterology"],
+    "surg": ["General Surgery", "Emergency General Surgery", "Colorectal Surgery"],
+    "ortho": ["Trauma & Orthopaedics", "Orthopaedics", "Trauma and Orthopaedics"],
+    "obs": ["Obstetrics", "Maternity"], "gyn": ["Gynaecology"], "paed": ["Paediatrics"],
+    "neo": ["Neonatology", "Paediatrics"], "stroke": ["Stroke Medicine"],
+    "geri": ["Geriatric Medicine", "Care of the Elderly", "Elderly Care"], "uro": ["Urology"],
+    "renal": ["Nephrology", "Renal Medicine"], "onc": ["Oncology", "Acute Oncology"], "haem": ["Haematology"],
+    "ent": ["ENT", "Otolaryngology"], "ophth": ["Ophthalmology"], "psych": ["General Medicine"],
+    "derm": ["Dermatology", "Plastic Surgery"], "endo": ["Endocrinology", "Diabetes & Endocrinology"],
+    "neuro": ["Neurology"], "id": ["Infectious Diseases", "General Medicine"], "vasc": ["Vascular Surgery"],
+    "rheum": ["Rheumatology", "General Medicine"], "plastics": ["Plastic Surgery", "Hand Surgery"],
+}
+
+TITLES = ["DISCHARGE SUMMARY", "Discharge Summary", "Inpatient Discharge Summary", "eDischarge summary",
+          "Discharge letter", "DISCHARGE NOTIFICATION", "Hospital discharge summary", "Discharge Summary (TTO)",
+          "Ward discharge summary", "Clinical discharge letter", "Immediate discharge letter", ""]
+
+HEADINGS = {
+    "dx": ["Diagnosis", "Diagnoses", "Primary diagnosis", "Main diagnosis", "Final diagnosis", "Impression",
+           "Dx", "Discharge diagnosis", "Principal diagnosis", "Working diagnosis", "DIAGNOSIS", "Diagnosis on discharge",
+           "Main problem", "Primary Dx", "Reason for admission"],
+    "sec": ["Secondary diagnoses", "Other diagnoses", "Other problems", "Secondary dx", "Also", "Additional diagnoses",
+            "Other active problems", "Complications", "Other issues this admission", "Secondary problems"],
+    "pmh": ["PMH", "Past medical history", "Background", "Past history", "PMHx", "Co-morbidities", "Comorbidities",
+            "Relevant PMH", "Medical history", "Past Medical History", "Bg", "Known conditions", "Background history"],
+    "pc": ["Presenting complaint", "PC", "Presentation", "Reason for admission", "HPC", "History", "Presenting problem",
+           "History of presenting complaint"],
+    "course": ["Clinical summary", "Hospital course", "Summary", "Progress", "Inpatient stay", "Summary of admission",
+               "Clinical details", "Course", "Admission summary", "Narrative", "Clinical course", "Details"],
+    "ix": ["Investigations", "Ix", "Results", "Key investigations", "Relevant results", "Key results", "Bloods/imaging",
+           "Investigation results", "INVESTIGATIONS"],
+    "px": ["Procedures", "Procedures performed", "Operation", "Operations/procedures", "Interventions", "Procedure(s)",
+           "Px", "Procedures this admission", "Operations and procedures", "Procedure"],
+    "meds": ["Medications on discharge", "TTO", "Discharge medications", "TTOs", "Meds", "Drugs on discharge",
+             "Medication", "Discharge meds", "Medications", "Rx on discharge"],
+    "changes": ["Medication changes", "Changes to medication", "Med changes", "Drug changes"],
+    "plan": ["Plan", "GP actions", "Actions for GP", "Follow-up", "Recommendations", "Plan on discharge",
+             "Requests to GP", "Follow up", "Actions", "Ongoing plan", "Follow-up arrangements", "PLAN"],
+    "allergy": ["Allergies", "Allergies/ADRs", "Drug allergies", "Allergy status", "Allergies & sensitivities", "ALLERGIES"],
+    "social": ["Social", "Social history", "SH", "Social hx", "Social circumstances", "Social situation"],
+    "fh": ["FH", "Family history", "FHx", "Family hx"],
+    "exam": ["Examination", "O/E", "On examination", "Exam"],
+}
+
+ALLERGIES = ["NKDA", "NKDA", "No known drug allergies", "nkda", "Penicillin (rash)", "penicillin - anaphylaxis",
+             "Codeine (vomiting)", "Trimethoprim", "None known", "Latex", "clarithromycin - GI upset",
+             "Sulfonamides", "NKA", "Morphine (itch)", "Elastoplast", "None"]
+
+SOCIAL = ["Lives with wife in a bungalow, independent with ADLs.", "Lives alone, carers BD.",
+          "Lives with husband, mobilises with a stick.", "Nursing home resident.", "Residential home, Zimmer frame.",
+          "Lives with partner and 2 children.", "Ex-smoker (stopped 2010), drinks 10 units/week.",
+          "Never smoked, no alcohol.", "Independent, still driving.", "Lives with daughter, POC QDS.",
+          "Works as a builder. Drinks socially.", "Student, lives with parents.", "Retired teacher, lives with wife.",
+          "Ex-smoker 30 pack years.", "Lives in warden-controlled flat.", "Drinks approx 20 units/week.",
+          "Mobile with rollator, package of care TDS.", "Lives with mum and dad, attends nursery.",
+          "Works in IT, lives alone.", "Lives with son, uses wheelchair outdoors."]
+
+PATIENT_LINES = [
+    "Patient: ___   NHS number: ___   DOB: ___", "Name: ___  Hospital no: ___", "Re: ___, DOB ___",
+    "Patient name: ___ | MRN ___ | DOB ___", "Pt: ___ (NHS no ___)", "PATIENT: ___  D.O.B ___  NHS ___",
+    "Name ___ DOB ___ Hosp No ___", "",
+]
+
+CLINICIANS = ["Dr ___", "Dr ___ (FY1)", "Dr ___, ST3 Medicine", "Mr ___, Consultant Surgeon", "Dr ___ (SHO)",
+              "Dr ___, Consultant Physician", "Miss ___, Consultant", "Dr ___ CT2", "___ (ANP)", "Dr ___ FY2"]
+
+WARDS = ["Ward 7", "AMU", "Ward 12B", "Elm Ward", "CCU", "Ward 23", "SAU", "Oak ward", "ASU", "Ward 4 (Ortho)",
+         "Labour ward", "Delivery suite", "Childrens ward", "Day surgery unit", "Frailty unit", "Ward 31"]
+
+# ---------------------------------------------------------------- trap templates
+NEG_TEMPLATES = [
+    "no evidence of {m}", "{m} was excluded", "{m} ruled out", "?{m} - {test} negative", "{m} excluded",
+    "{test} negative for {m}", "no features of {m}", "no signs of {m}", "{test} did not show {m}",
+    "not in keeping with {m}", "{m} excluded on {test}", "initially treated as possible {m} but {test} was negative and this was stopped",
+    "query {m} - excluded", "{m} was considered but excluded", "no {m}", "negative for {m}",
+    "{m} has been ruled out", "{test} - no {m}", "There was no evidence of {m} on {test}.",
+    "{m} was ruled out with a negative {test}", "low suspicion of {m}, {test} normal - excluded",
+]
+NEG_TESTS = {
+    "I26": ["CTPA", "CT pulmonary angiogram", "V/Q scan"], "I21": ["serial troponins", "troponin", "ECG and troponin"],
+    "J18": ["CXR", "chest X-ray", "chest x ray"], "J15": ["CXR"], "J13": ["CXR"], "I80": ["Doppler", "leg Doppler USS"],
+    "G03": ["LP", "CSF"], "K35": ["USS", "CT abdomen"], "I63": ["CT head", "MRI head"], "I61": ["CT head"],
+    "I64": ["CT head"], "S72": ["hip X-ray", "CT hip"], "N39": ["urine culture", "urine dip"], "A41": ["blood cultures"],
+    "I44": ["24 h tape", "ECG"], "N10": ["urine culture"], "L03": ["Doppler"], "J44": ["spirometry"],
+    "I50": ["echo", "BNP"], "K57": ["CT"], "K56": ["CT abdomen"], "N83": ["pelvic USS"],
+}
+DEFAULT_TESTS = ["imaging", "bloods", "CT", "investigations", "work-up"]
+
+FAMILY_TEMPLATES = [
+    "{rel} had {m}", "FH of {m} ({rel})", "strong family history of {m}", "{rel} died of {m} aged {age}",
+    "{rel} - {m}", "family history of {m} in {rel}", "{rel} diagnosed with {m} at {age}", "FHx: {rel} {m}",
+]
+RELATIVES = ["mother", "father", "sister", "brother", "maternal grandmother", "paternal uncle", "mum", "dad"]
+FAMILY_CODES = ["C50.9", "C18.9", "I25.1", "I21.9", "E11.9", "I64", "F03", "G20", "C56", "I26.9", "C34.9", "G30.9+F00.9",
+                "I10", "C25.9"]
+
+HIST_TEMPLATES = [
+    "previous {m}", "{m} as a child", "{m} in {year}, fully resolved", "treated for {m} in {year}", "hx of {m} (resolved)",
+    "{m} {year} - resolved", "past history of {m}, no recurrence", "{m} years ago, nil since", "remote {m}",
+    "treated for {m} as a child",
+]
+HIST_DX = ["A15.0", "J18.9", "N39.0", "L03.1", "K35.8", "K80.0", "N20.1", "A09.9", "J45.9", "K25.9", "H66.9",
+           "I80.2", "J93.1", "S52.5", "S82.8", "B02.9", "K85.9", "O00.1", "G51.0", "F32.9"]
+HIST_PROC = ["open_appx", "lap_chole", "tonsillectomy", "hernia_repair", "el_cs", "tah", "circ", "grommets", "lap_appx"]
+HIST_PROC_TEMPLATES = ["previous {m}", "{m} {year}", "s/p {m}", "{m} as a child", "had {m} in {year}",
+                       "{m} ({year})", "past surgical history: {m}"]
+
+HYPO_TEMPLATES = [
+    "if {sym} recurs, consider {m}", "return if any signs of {m}", "risk of {m} discussed",
+    "should symptoms worsen, {m} would need to be excluded", "safety-netted re {m}", "low threshold to investigate for {m}",
+    "advised to seek help if features of {m}", "consider {m} if fevers return", "if {sym} develops, assess for {m}",
+    "return to ED if symptoms suggestive of {m}", "at risk of {m} - advice given",
+]
+HYPO_PROC_TEMPLATES = [
+    "GP to consider {m} if symptoms persist", "may need {m} in future", "if no improvement, GP to refer for {m}",
+    "would need {m} if this recurs", "consider {m} as outpatient if {sym} continues", "{m} to be considered if no better",
+    "may be listed for {m} in future", "if {sym} recurs, refer for {m}",
+]
+NEG_SYMPTOM_CODES = ["R07.4", "R06.0", "R05", "R50.9", "R10.4", "R11", "R51", "R04.2", "R00.2", "R55", "R63.4", "R42",
+                     "R30.0", "R31"]
+HYPO_DX = ["I26.9", "I80.2", "J18.9", "A41.9", "I63.9", "K35.8", "N10", "I21.4", "L03.1", "G03.9", "I50.9", "N17.9"]
+HYPO_PROC = ["colonoscopy", "ogd", "angio", "tkr", "lap_chole", "ppm", "cysto", "hernia_repair", "flexi",
+             "bronchoscopy", "dccv", "turp"]
+
+UNC_TEMPLATES = ["?{m}", "possible {m}", "query {m}", "suspected {m}", "{m}?", "?? {m}", "possible early {m}",
+                 "{m} - not confirmed", "differential: {m}", "{m} cannot be excluded", "question of {m}", "?underlying {m}"]
+UNC_FOLLOW = [" - for outpatient investigation", " - GP to follow up", " - for OP review", "; to be reassessed in clinic",
+              " - refer on if persists", "", "", " (for further tests as OP)"]
+PROB_TEMPLATES = ["probable {m}", "presumed {m}", "treated as {m}", "likely {m} - treated as such", "treat as {m}",
+                  "{m} (presumed)", "probable {m}, treated", "presumed {m} - responded to treatment"]
+
+SYMPTOM_NEG = ["denies {m}", "no {m}", "nil {m}", "no history of {m}", "{m} - nil", "not reporting any {m}"]
+
+# ---------------------------------------------------------------- drugs
+DRUGS_BY_CODE = {
+    "I10": ["amlodipine 5 mg OD", "ramipril 5 mg OD", "lisinopril 10mg od", "indapamide 2.5 mg OD", "losartan 50 mg OD",
+            "amlodipine 10mg once daily", "doxazosin 4 mg OD"],
+    "E11": ["metformin 500 mg BD", "metformin 1 g BD", "gliclazide 80 mg BD", "sitagliptin 100 mg OD",
+            "empagliflozin 10 mg OD", "dapagliflozin 10mg OD", "insulin glargine 20 units nocte"],
+    "E10": ["Lantus 18 units nocte", "NovoRapid sliding scale with meals", "insulin detemir BD", "Humalog with meals"],
+    "J44": ["tiotropium 18 mcg OD", "Fostair 100/6 2 puffs BD", "salbutamol inhaler PRN", "Trimbow 2 puffs BD",
+            "carbocisteine 375 mg TDS"],
+    "J45": ["Clenil 100 mcg 2 puffs BD", "salbutamol 100 mcg PRN", "Symbicort 200/6 1 puff BD", "montelukast 10 mg ON"],
+    "I48": ["bisoprolol 2.5 mg OD", "bisoprolol 5mg od", "digoxin 62.5 mcg OD", "diltiazem MR 120 mg OD"],
+    "Z92": ["apixaban 5 mg BD", "rivaroxaban 20 mg OD", "edoxaban 60 mg OD", "warfarin as per INR", "apixaban 2.5mg BD"],
+    "I25": ["aspirin 75 mg OD", "atorvastatin 80 mg ON", "GTN spray PRN", "isosorbide mononitrate 30 mg OD"],
+    "I21": ["aspirin 75 mg OD", "ticagrelor 90 mg BD", "atorvastatin 80 mg nocte", "bisoprolol 2.5 mg OD", "ramipril 2.5 mg OD"],
+    "I50": ["furosemide 40 mg OM", "bumetanide 1 mg BD", "spironolactone 25 mg OD", "sacubitril/valsartan 24/26 mg BD"],
+    "E78": ["atorvastatin 20 mg ON", "simvastatin 40 mg nocte", "rosuvastatin 10 mg"],
+    "E03": ["levothyroxine 100 mcg OD", "levothyroxine 75 micrograms OD"],
+    "F32": ["sertraline 50 mg OD", "citalopram 20 mg OD", "mirtazapine 15 mg ON"],
+    "F41": ["sertraline 100 mg OD", "propranolol 10 mg TDS PRN"],
+    "M10": ["allopurinol 100 mg OD", "colchicine 500 mcg BD"],
+    "F00": ["donepezil 10 mg ON"], "F03": ["memantine 10 mg OD"], "G20": ["co-careldopa 25/100 TDS", "Madopar 62.5 QDS"],
+    "G40": ["levetiracetam 500 mg BD", "lamotrigine 100 mg BD", "sodium valproate 500 mg BD"],
+    "K21": ["omeprazole 20 mg OD", "lansoprazole 30 mg OD"], "M81": ["alendronic acid 70 mg weekly", "Adcal D3 1 tab BD"],
+    "N18": ["calcichew D3", "sodium bicarbonate 500 mg TDS"], "N40": ["tamsulosin 400 mcg OD", "finasteride 5 mg OD"],
+    "M06": ["methotrexate 15 mg weekly (Fri)", "folic acid 5 mg weekly", "hydroxychloroquine 200 mg BD"],
+    "D50": ["ferrous fumarate 210 mg BD", "ferrous sulphate 200 mg OD"], "G47": ["CPAP at night"],
+}
+ANTIBIOTICS = ["co-amoxiclav 625 mg TDS", "amoxicillin 500 mg TDS", "doxycycline 100 mg OD", "clarithromycin 500 mg BD",
+               "nitrofurantoin 50 mg QDS", "flucloxacillin 1 g QDS", "cefalexin 500 mg BD", "co-trimoxazole 960 mg BD",
+               "Tazocin IV (completed)", "IV co-amoxiclav then oral", "ciprofloxacin 500 mg BD", "clindamycin 450 mg QDS",
+               "gentamicin stat then co-amoxiclav", "piperacillin-tazobactam", "IV ceftriaxone", "temocillin IV"]
+COMMON_DRUGS = ["paracetamol 1 g QDS PRN", "omeprazole 20 mg OD", "lansoprazole 15mg od", "senna 15 mg ON",
+                "laxido 1 sachet BD", "codeine 30 mg QDS PRN", "vitamin D 800 units OD", "co-codamol 30/500 2 tabs QDS",
+                "oramorph 2.5-5 mg PRN", "macrogol PRN", "thiamine 100 mg TDS", "folic acid 5 mg OD", "cetirizine 10 mg OD",
+                "Adcal-D3 BD", "lactulose 10 ml BD", "tramadol 50mg QDS PRN", "dalteparin 5000 units OD (28 days)",
+                "enoxaparin 40 mg SC OD", "prednisolone 30 mg OD (5 days)", "Ensure twice a day", "chlorphenamine 4 mg PRN",
+                "hyoscine butylbromide PRN", "ondansetron 4 mg PRN", "zopiclone 3.75 mg ON PRN"]
+STOPPED = ["ramipril withheld (AKI)", "metformin held", "amlodipine stopped", "bendroflumethiazide stopped",
+           "ibuprofen stopped", "furosemide dose reduced", "gliclazide stopped", "NSAIDs to be avoided",
+           "aspirin stopped - now on apixaban", "citalopram reduced to 10 mg", "zopiclone stopped"]
+
+# ---------------------------------------------------------------- investigations / findings
+INV_BY_CODE = {
+    "J18": ["CXR: {side} lower zone consolidation", "CXR - consolidation {side} base", "CRP 212, WCC 16.1",
+            "CURB-65 score 2", "sputum culture: no growth", "pneumococcal urinary antigen negative"],
+    "J44": ["ABG: pH 7.31, pCO2 7.2, pO2 7.9", "CXR hyperexpanded, no consolidation", "peak flow 180", "VBG pH 7.33"],
+    "J22": ["CXR clear", "CRP 48", "sputum sent"], "I26": ["CTPA: filling defects {side} lower lobe", "D-dimer 2.1",
+            "CTPA showed bilateral segmental emboli", "echo - no RV strain"],
+    "I21": ["troponin 845 -> 1620", "ECG: ST depression V4-V6", "hs-troponin 76 then 310", "echo EF 45%, anterior hypokinesia"],
+    "I48": ["ECG: AF rate 140", "ECG - AF 120 bpm", "TFTs normal", "echo: dilated LA, EF 55%"],
+    "I50": ["BNP 2400", "echo EF 30%", "CXR: upper lobe diversion, bilateral effusions", "NT-proBNP 5,600"],
+    "I63": ["CT head: early ischaemic change {side} MCA territory", "CT head - no haemorrhage", "MRI: acute infarct",
+            "carotid dopplers: <50% stenosis", "NIHSS 6"],
+    "G45": ["CT head normal", "carotid doppler no significant stenosis", "ECG sinus rhythm", "ABCD2 4"],
+    "N39": ["urine dip: leucs +++, nitrites +", "MSU: E. coli > 10^5", "urine culture mixed growth", "CRP 96"],
+    "A41": ["lactate 4.1", "blood cultures: E. coli", "lactate 2.8 -> 1.2", "CRP 310, WCC 21", "blood cultures negative"],
+    "N17": ["creatinine 245 (baseline 90)", "Cr 180 -> 102 on discharge", "USS KUB: no hydronephrosis", "urea 18.2"],
+    "S72": ["XR pelvis: displaced intracapsular #NOF", "hip X-ray - {side} intertrochanteric fracture", "Hb 98 post-op",
+            "XR {side} hip: fracture"],
+    "K35": ["CT abdomen: acute appendicitis", "USS: non-compressible appendix", "WCC 15.3, CRP 88"],
+    "K80": ["USS abdomen: gallstones, thick-walled GB", "LFTs: ALP 210", "USS: cholelithiasis"],
+    "K85": ["lipase 2,400", "amylase 1,860", "CT: peripancreatic stranding", "USS: gallstones"],
+    "K92": ["Hb 72", "Glasgow-Blatchford 12", "urea 21", "OGD findings as below"],
+    "E87": ["Na 118 -> 131", "serum osmolality 252", "K 2.7", "urine Na 45"],
+    "E10": ["pH 7.12, ketones 5.8", "glucose 32", "bicarbonate 9"], "L03": ["CRP 140", "WCC 13.2", "Doppler negative"],
+    "I80": ["Doppler: occlusive DVT {side} popliteal vein", "D-dimer raised"],
+    "R55": ["ECG sinus rhythm", "lying/standing BP: no drop", "24h tape normal", "echo normal"],
+    "R07": ["troponin <5 x2", "ECG normal", "CXR clear"],
+}
+GENERIC_INV = ["Hb {hb}, WCC {wcc}, plt {plt}", "Na {na}, K {k}, Ur {ur}, Cr {cr}", "CRP {crp}", "LFTs normal",
+               "ECG: sinus rhythm", "CXR: clear lung fields", "bloods unremarkable", "eGFR {egfr}", "HbA1c {a1c}",
+               "TFTs normal", "Mg 0.62", "INR 1.1", "VBG lactate 1.4", "urine dip NAD", "CXR - no acute changes",
+               "Hb {hb} g/L", "WCC {wcc} CRP {crp}", "Cr {cr} (baseline {cr0})"]
+
+TREATMENTS = {
+    "J18": ["IV co-amoxiclav and clarithromycin", "amoxicillin and clarithromycin", "IV antibiotics", "oxygen and antibiotics"],
+    "J44": ["nebulisers, prednisolone and doxycycline", "back-to-back nebs, steroids, antibiotics", "salbutamol/ipratropium nebs and pred 30 mg"],
+    "J22": ["oral doxycycline", "amoxicillin", "antibiotics and chest physio"],
+    "N39": ["IV gentamicin then oral co-amoxiclav", "nitrofurantoin", "IV co-amoxiclav", "trimethoprim (sensitive)"],
+    "A41": ["sepsis six, IV Tazocin", "IV fluids and broad-spectrum antibiotics", "IV meropenem then oral step-down"],
+    "I21": ["ACS protocol, ticagrelor and fondaparinux", "dual antiplatelets and LMWH"],
+    "I48": ["rate control with bisoprolol", "IV digoxin then bisoprolol", "amiodarone loading"],
+    "I50": ["IV furosemide", "IV diuretics with daily weights", "furosemide infusion"],
+    "I26": ["apixaban", "treatment dose dalteparin then apixaban", "rivaroxaban"],
+    "N17": ["IV fluids, nephrotoxics held", "fluid resuscitation", "IV fluids"],
+    "L03": ["IV flucloxacillin", "IV benzylpenicillin and flucloxacillin", "oral clindamycin"],
+    "E87": ["fluid restriction", "slow IV saline", "IV potassium replacement"],
+    "K85": ["IV fluids, analgesia, NBM", "supportive management"], "E10": ["FRIII and fluids as per DKA protocol"],
+    "F10": ["chlordiazepoxide reducing regime and Pabrinex"], "I63": ["aspirin 300 mg", "clopidogrel and atorvastatin"],
+    "K92": ["PPI infusion", "IV PPI and transfusion"], "K56": ["drip and suck", "NBM, IV fluids, NG decompression"],
+}
+GENERIC_TX = ["treatment as per local guidelines", "conservative management", "supportive care",
+              "IV fluids and analgesia", "medical management", "simple analgesia and observation",
+              "analgesia, fluids and monitoring", "standard medical therapy"]
+
+PLANS = [
+    "GP to recheck U&E in 1 week", "GP to repeat bloods in 2 weeks", "OP clinic in 6 weeks", "follow up in {spec} clinic",
+    "district nurses for dressings", "fracture clinic in 2 weeks", "remove clips day 10-14", "no follow up required",
+    "safety-netted, return if worse", "driving advice given", "complete course of antibiotics", "repeat CXR in 6 weeks",
+    "GP to review BP", "physio referral made", "OT assessment completed, home with POC", "for PT/OT at home",
+    "GP to titrate bisoprolol", "to see specialist nurse", "TWOC in 2 weeks", "weekly INR monitoring", "heart failure nurse to review",
+    "cardiac rehab referral", "echo as outpatient", "smoking cessation advice given", "to attend ambulatory care for bloods",
+    "pulmonary rehab referral", "diabetes team to follow up", "dietitian review", "falls clinic referral",
+    "review in 48 h with bloods", "memory clinic referral", "alcohol liaison team follow up", "discharged home",
+    "Discharge to usual residence", "repeat LFTs in 4 weeks", "CT chest in 3 months", "OGD in 6 weeks",
+]
+
+OPENERS = [
+    "{pt} was admitted with {sym}.", "{pt} presented to ED with {sym}.", "Thank you for seeing {pt}, who was admitted with {sym}.",
+    "{pt} was brought in by ambulance with {sym}.", "{pt} was referred by the GP with {sym}.", "{pt} presented with a {dur} history of {sym}.",
+    "Admitted via ED with {sym}.", "{dur} hx of {sym}.", "This {age} year old {gender} presented with {sym}.",
+    "{pt} self-presented with {sym}.", "Came in with {sym} over {dur}.", "{pt} was seen in ED with {sym}.",
+]
+FOUND = [
+    "Diagnosed with {m}.", "Found to have {m}.", "Impression was of {m}.", "This was felt to be {m}.",
+    "Working diagnosis {m}.", "{m} was diagnosed.", "Investigations confirmed {m}.", "Treated for {m}.",
+    "Picture consistent with {m}.", "We diagnosed {m}.", "Findings in keeping with {m}.", "{m} confirmed.",
+]
+TREATED = ["{pt} was treated with {tx}.", "Treated with {tx}.", "Management: {tx}.", "{pt} received {tx}.",
+           "Started on {tx}.", "Rx: {tx}.", "{tx} given.", "{pt} responded well to {tx}."]
+PROGRESS = ["{pt} improved steadily.", "Good clinical response.", "Made a good recovery.", "Inflammatory markers improved.",
+            "Mobilising independently by day 3.", "Slow progress but improved.", "Recovered well.", "Obs settled.",
+            "Now back to baseline.", "Remained stable throughout.", "Improved and medically fit for discharge.",
+            "Reviewed by physio and OT.", "Eating and drinking well."]
+ALSO = ["Also noted to have {m}.", "Incidentally {m}.", "{m} also treated.", "Admission complicated by {m}.",
+        "Developed {m} during admission.", "{m} - managed.", "Additionally {m}.", "In addition, {m} was treated.",
+        "Course complicated by {m}.", "Also had {m}."]
+PROC_SENT = ["{pt} underwent {m}.", "{m} performed on day {d}.", "Had {m}.", "{m} was carried out.", "Proceeded to {m}.",
+             "{m} done.", "Underwent {m} without complication.", "{m} on {date}.", "Taken to theatre for {m}."]
+CAUSE_PHRASES = {
+    "W19": ["after a fall at home", "following a fall", "after a mechanical fall", "post fall", "fall from standing"],
+    "W01": ["after tripping over", "slipped and fell", "tripped on a kerb", "after a trip and fall"],
+    "W18": ["fell in the bathroom", "fell from the toilet"], "W10": ["fell down the stairs", "fall down stairs"],
+    "X60": ["intentional overdose", "deliberate self-poisoning", "taken with intent"],
+    "X40": ["accidental overdose", "taken by mistake"], "X61": ["intentional overdose", "deliberate overdose"],
+    "X41": ["accidental ingestion"], "X62": ["intentional overdose"], "X42": ["accidental overdose"],
+    "X65": ["deliberate self-poisoning with alcohol"], "X45": ["accidental alcohol poisoning", "binge drinking"],
+    "Y83.8": ["following recent surgery", "post-operative"], "Y83.6": ["after recent abdominal surgery"],
+    "Y83.1": ["complicating previous joint replacement"],
+}

@@ -1,0 +1,689 @@
+"""Letter styles: how a plan is written out. Every style mentions every coded item at least once
+(main condition, secondaries, comorbidities/status, procedures) and places the traps where letters
+usually carry them (negations in the course/results, family history in FH, resolved history in the
+PMH, hypotheticals in the plan). Section order, headings, list formats and sentences vary."""
+
+from __future__ import annotations
+
+import random
+from typing import Callable
+
+from . import fragments as F
+
+W = Callable[[], None]
+
+
+# ---------------------------------------------------------------- small helpers
+def _pt(rng: random.Random, p) -> str:
+    he = p.sex == "M"
+    if p.age < 16:
+        opts = ["___", "this child", "he" if he else "she", "this boy" if he else "this girl", "the patient"]
+    else:
+        opts = ["Mr ___" if he else "Mrs ___", "the patient", "he" if he else "she", "___",
+                "this gentleman" if he else "this lady", "Mr ___" if he else "Ms ___", "our patient"]
+    return rng.choice(opts)
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def _date(rng: random.Random) -> str:
+    d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.choice((2025, 2026))
+    fmt = rng.random()
+    if fmt < 0.5:
+        return f"{d:02d}/{m:02d}/{y}"
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    return f"{d} {months[m - 1]} {y}" if fmt < 0.85 else f"{d}.{m}.{str(y)[2:]}"
+
+
+def _nums(rng: random.Random) -> dict:
+    cr0 = rng.randint(60, 140)
+    return dict(hb=rng.randint(72, 165), wcc=round(rng.uniform(3.5, 24), 1), plt=rng.randint(90, 520),
+                na=rng.randint(122, 146), k=round(rng.uniform(2.9, 5.9), 1), ur=round(rng.uniform(2.5, 24), 1),
+                cr=rng.randint(cr0, cr0 * 3), cr0=cr0, crp=rng.randint(1, 350), egfr=rng.randint(12, 90),
+                a1c=rng.randint(38, 110))
+
+
+def _heading(rng: random.Random, key: str, style_fmt: int) -> str:
+    h = rng.choice(F.HEADINGS[key])
+    if style_fmt == 0:
+        return f"{h}:\n"
+    if style_fmt == 1:
+        return f"{h.upper()}\n"
+    if style_fmt == 2:
+        return f"{h}: "
+    if style_fmt == 3:
+        return f"{h}\n"
+    return f"{h} - "
+
+
+def _write_list(doc, writers: list[W], fmt: str) -> None:
+    if not writers:
+        return
+    if fmt == "inline":
+        for i, w in enumerate(writers):
+            if i:
+                doc.lit(" and " if (i == len(writers) - 1 and len(writers) > 1 and doc.rng.random() < 0.5) else ", ")
+            w()
+        doc.lit("\n")
+        return
+    if fmt == "semicolon":
+        for i, w in enumerate(writers):
+            if i:
+                doc.lit("; ")
+            w()
+        doc.lit("\n")
+        return
+    for i, w in enumerate(writers, start=1):
+        if fmt == "numbered":
+            doc.lit(f"{i}. ")
+        elif fmt == "numbered2":
+            doc.lit(f"{i}) ")
+        elif fmt == "dash":
+            doc.lit("- ")
+        elif fmt == "bullet":
+            doc.lit("\u2022 ")
+        elif fmt == "star":
+            doc.lit("* ")
+        w()
+        doc.lit("\n")
+
+
+LIST_FMTS = ["dash", "numbered", "inline", "bullet", "plain", "numbered2", "semicolon", "star"]
+
+
+# ---------------------------------------------------------------- mention writers
+def _item_writer(g, p, doc, it, main: bool = False) -> W:
+    """A coded diagnosis with its mode (probable / uncertain) and its external cause."""
+    rng = g.rng
+
+    def w() -> None:
+        c = it.concept
+        assertion = "uncertain" if it.mode == "uncertain" else "present"
+        m = g.m(c, assertion, side=p.side if main else None)
+        if it.mode == "probable":
+            doc.tpl(rng.choice(F.PROB_TEMPLATES), m=m)
+        elif it.mode == "uncertain":
+            doc.tpl(rng.choice(["?{m}", "suspected {m}", "possible {m}", "query {m}", "{m}?", "presumed? {m}"][:5]), m=m)
+        else:
+            doc.ment(m)
+        if it.cause:
+            _cause(g, doc, it)
+
+    return w
+
+
+def _cause(g, doc, it) -> None:
+    rng = g.rng
+    from .generator import Mention
+
+    cm = Mention(None, it.cause_text, "DIAGNOSIS", it.cause, "present")
+    if it.cause[0] == "Y" and not it.cause.startswith("Y83"):
+        doc.tpl(rng.choice([" secondary to {c}", " due to {c}", " ({c}-induced)", " - {c} related", " caused by {c}",
+                            " (secondary to {c})"]), c=cm)
+    else:
+        doc.tpl(rng.choice([" ({c})", " {c}", " - {c}", ", {c}", " following {c}"]) if not it.cause_text.startswith(("after", "following", "post", "fell", "slipped", "tripped"))
+                else rng.choice([" {c}", " ({c})", " - {c}"]), c=cm)
+
+
+def _ment_writer(g, doc, c, assertion="present", side=None) -> W:
+    return lambda: doc.ment(g.m(c, assertion, side))
+
+
+def _proc_writer(g, p, doc, c, assertion="present") -> W:
+    return lambda: doc.ment(g.m(c, assertion, side=p.side))
+
+
+def _trap_writer(g, p, doc, kind: str, c) -> W:
+    rng = g.rng
+    year = str(rng.randint(1965, 2023))
+
+    def w() -> None:
+        if kind == "historical":
+            m = g.m(c, "historical")
+            tpls = F.HIST_PROC_TEMPLATES if c.system == "opcs4" else F.HIST_TEMPLATES
+            doc.tpl(rng.choice(tpls), m=m, year=year)
+        elif kind == "uncertain":
+            doc.tpl(rng.choice(F.UNC_TEMPLATES) + rng.choice(F.UNC_FOLLOW), m=g.m(c, "uncertain"))
+        elif kind == "family":
+            doc.tpl(rng.choice(F.FAMILY_TEMPLATES), m=g.m(c, "family"), rel=rng.choice(F.RELATIVES),
+                    age=rng.randint(45, 85))
+        elif kind == "hypothetical":
+            sym = rng.choice(["symptoms", "pain", "fever", "breathlessness", "bleeding", "swelling", "confusion"])
+            tpls = F.HYPO_PROC_TEMPLATES if c.system == "opcs4" else F.HYPO_TEMPLATES
+            doc.tpl(rng.choice(tpls), m=g.m(c, "hypothetical"), sym=sym)
+        elif kind == "negated":
+            tests = F.NEG_TESTS.get(c.code[:3], F.DEFAULT_TESTS)
+            doc.tpl(rng.choice(F.NEG_TEMPLATES), m=g.m(c, "negated"), test=rng.choice(tests))
+        elif kind == "neg_symptom":
+            doc.tpl(rng.choice(F.SYMPTOM_NEG), m=g.m(c, "negated"))
+
+    return w
+
+
+def _symptoms_writer(g, p, doc) -> W:
+    rng = g.rng
+    syms = p.symptoms[: rng.choice((1, 2, 3))]
+
+    def w() -> None:
+        if p.symptom_main and p.main.concept.code[0] == "R":
+            doc.ment(g.m(p.main.concept, "present"))
+            return
+        if not syms:
+            doc.lit(rng.choice(["feeling generally unwell", "a fall", "reduced oral intake", "worsening symptoms",
+                                "a GP referral", "increasing frailty", "pain"]))
+            return
+        for i, s in enumerate(syms):
+            if i:
+                doc.lit(" and " if i == len(syms) - 1 else ", ")
+            doc.ment(g.m(s, "present"))
+        if rng.random() < 0.3:
+            doc.lit(rng.choice([" for 3 days", " over 48 hours", " for a week", " since yesterday", ""]))
+
+    return w
+
+
+def _meds(g, p) -> list[str]:
+    rng = g.rng
+    out: list[str] = []
+    codes = [it.concept.code for it in [p.main] + p.secondaries + p.comorbs + p.status]
+    for code in codes:
+        for key in (code[:3], code.split("+")[0][:3]):
+            if key in F.DRUGS_BY_CODE:
+                out.append(rng.choice(F.DRUGS_BY_CODE[key]))
+                break
+    if any(c.split("+")[0][:1] in "AJNL" and c[:3] in F.TREATMENTS for c in codes[:2]):
+        out.append(rng.choice(F.ANTIBIOTICS))
+    out += rng.sample(F.COMMON_DRUGS, k=rng.randint(0, 4))
+    seen, res = set(), []
+    for d in out:
+        if d not in seen:
+            seen.add(d)
+            res.append(d)
+    rng.shuffle(res)
+    return res
+
+
+def _investigations(g, p) -> list[str]:
+    rng = g.rng
+    nums = _nums(rng)
+    key = p.main.concept.code[:3]
+    res = list(rng.sample(F.INV_BY_CODE.get(key, []), k=min(len(F.INV_BY_CODE.get(key, [])), rng.randint(1, 3))))
+    res += rng.sample(F.GENERIC_INV, k=rng.randint(1, 4))
+    return [r.format(side=p.side, **nums) for r in res]
+
+
+def _tx(g, p) -> str:
+    rng = g.rng
+    return rng.choice(F.TREATMENTS.get(p.main.concept.code[:3], F.GENERIC_TX))
+
+
+# ---------------------------------------------------------------- blocks
+def _block_writers(g, p, doc):
+    """Writers for every coded item and trap, grouped by where they belong."""
+    main = _item_writer(g, p, doc, p.main, main=True)
+    secs = [_item_writer(g, p, doc, it) for it in p.secondaries]
+    pmh = [_item_writer(g, p, doc, it) for it in p.comorbs]
+    status = [_status_writer(g, p, doc, it) for it in p.status]
+    hist = [_trap_writer(g, p, doc, "historical", c) for c in p.historical]
+    procs = [_proc_writer(g, p, doc, c) for c in p.procs]
+    return main, secs, pmh, status, hist, procs
+
+
+def _status_writer(g, p, doc, it) -> W:
+    rng = g.rng
+
+    def w() -> None:
+        c = it.concept
+        if c.code == "Z92.1" and rng.random() < 0.5:
+            drug = rng.choice(["apixaban", "rivaroxaban", "warfarin", "edoxaban", "dabigatran"])
+            from .generator import Mention
+
+            doc.tpl(rng.choice(["{m}", "anticoagulated ({m})", "{m} for AF"]),
+                    m=Mention(c, rng.choice([f"on {drug}", f"{drug}", f"on {drug} long term"]), "DIAGNOSIS", c.code))
+        else:
+            doc.ment(g.m(c))
+
+    return w
+
+
+def _with_qualifier(g, doc, w: W) -> W:
+    rng = g.rng
+
+    def q() -> None:
+        w()
+        if rng.random() < 0.3:
+            doc.lit(rng.choice([" - stable", " (longstanding)", ", well controlled", " - known", f" (dx {rng.randint(1995, 2024)})",
+                                " - under GP", " (on treatment)", " - followed up in clinic", " - longstanding"]))
+
+    return q
+
+
+def _pmh_items(g, p, doc, include_uncertain: bool = False) -> list[W]:
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    items = [_with_qualifier(g, doc, w) for w in pmh] + status + hist
+    if include_uncertain:
+        items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
+    g.rng.shuffle(items)
+    return items
+
+
+def _course(g, p, doc, para_break: bool = False) -> None:
+    """Narrative hospital course: presentation, diagnosis, negations, treatment, procedures, progress."""
+    rng = g.rng
+    pt = _pt(rng, p)
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    doc.tpl(rng.choice(F.OPENERS), pt=_cap(pt), sym=_symptoms_writer(g, p, doc), dur=rng.choice(["3 day", "1 week", "2 day", "24 hour", "several week"]),
+            age=p.age, gender=("man" if p.sex == "M" else "woman") if p.age >= 16 else ("boy" if p.sex == "M" else "girl"))
+    doc.lit(" ")
+    if p.symptom_main:
+        doc.tpl(rng.choice(["Final diagnosis {m}.", "{m} - no underlying cause identified.", "Diagnosis: {m}, cause not found.",
+                            "Treated as {m} of unclear cause.", "No definitive cause for the {m} was found."]), m=main)
+    else:
+        doc.tpl(rng.choice(F.FOUND), m=main)
+    doc.lit(" ")
+    for c in p.negated:
+        w = _trap_writer(g, p, doc, "negated", c)
+        doc.tpl(rng.choice(["{w}. ", "Of note {w}. ", "{w}. ", "Importantly, {w}. "]), w=w)
+    if rng.random() < 0.8:
+        doc.tpl(rng.choice(F.TREATED), pt=_cap(pt), tx=_tx(g, p))
+        doc.lit(" ")
+    for w in procs:
+        doc.tpl(rng.choice(F.PROC_SENT), pt=_cap(pt), m=w, d=rng.randint(1, 5), date=_date(rng))
+        doc.lit(" ")
+    if para_break and rng.random() < 0.5:
+        doc.lit("\n\n")
+    for w in secs:
+        doc.tpl(rng.choice(F.ALSO), m=w)
+        doc.lit(" ")
+    for c in p.neg_symptoms:
+        doc.tpl(rng.choice(["{w}. ", "{w}. ", "Of note, {w}. "]), w=_trap_writer(g, p, doc, "neg_symptom", c))
+    doc.lit(rng.choice(F.PROGRESS))
+
+
+def _sentence_list(g, doc, intro: str, writers: list[W]) -> None:
+    if not writers:
+        return
+    doc.lit(intro)
+    for i, w in enumerate(writers):
+        if i:
+            doc.lit(" and " if i == len(writers) - 1 else ", ")
+        w()
+    doc.lit(". ")
+
+
+# ---------------------------------------------------------------- styles
+def structured(g, p, doc) -> None:
+    rng = g.rng
+    hf = rng.choice((0, 0, 1, 2, 3, 4))
+    lf = rng.choice(LIST_FMTS)
+    title = rng.choice(F.TITLES)
+    if title:
+        doc.lit(title + "\n")
+    pl = rng.choice(F.PATIENT_LINES)
+    if pl:
+        doc.lit(pl + "\n")
+    if rng.random() < 0.7:
+        doc.lit(rng.choice([f"Specialty: {p.specialty}\n", f"Consultant: Dr ___ ({p.specialty})\n", f"Ward: {rng.choice(F.WARDS)}\n"]))
+    if rng.random() < 0.7:
+        doc.lit(f"Admitted: {_date(rng)}  Discharged: {_date(rng)}\n")
+    doc.lit("\n")
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+
+    def dx():
+        doc.lit(_heading(rng, "dx", hf))
+        main()
+        doc.lit("\n")
+        if secs:
+            if rng.random() < 0.6:
+                doc.lit(_heading(rng, "sec", hf))
+            _write_list(doc, secs, lf)
+
+    def pmh_sec():
+        items = _pmh_items(g, p, doc)
+        if not items and rng.random() < 0.5:
+            return
+        doc.lit(_heading(rng, "pmh", hf))
+        if not items:
+            doc.lit(rng.choice(["Nil", "nil of note", "None", "Nil significant", "NKPMH"]) + "\n")
+        _write_list(doc, items, lf)
+
+    def pc():
+        doc.lit(_heading(rng, "pc", hf))
+        _symptoms_writer(g, p, doc)()
+        doc.lit("\n")
+
+    def course():
+        doc.lit(_heading(rng, "course", hf))
+        _course(g, p, doc)
+        doc.lit("\n")
+
+    def ix():
+        doc.lit(_heading(rng, "ix", hf))
+        _write_list(doc, [(lambda s=s: doc.lit(s)) for s in _investigations(g, p)], rng.choice(("inline", "dash", "plain")))
+
+    def px():
+        if not procs and rng.random() < 0.6:
+            return
+        doc.lit(_heading(rng, "px", hf))
+        if not procs:
+            doc.lit(rng.choice(["None", "Nil", "none", "No procedures", "N/A"]) + "\n")
+        _write_list(doc, procs, lf)
+
+    def meds():
+        doc.lit(_heading(rng, "meds", hf))
+        _write_list(doc, [(lambda s=s: doc.lit(s)) for s in _meds(g, p)], rng.choice(("plain", "dash", "inline")))
+
+    def allergy():
+        doc.lit(_heading(rng, "allergy", 2) + rng.choice(F.ALLERGIES) + "\n")
+
+    def social():
+        doc.lit(_heading(rng, "social", hf) + rng.choice(F.SOCIAL) + "\n")
+
+    def fh():
+        if not p.family:
+            if rng.random() < 0.7:
+                return
+            doc.lit(_heading(rng, "fh", hf) + rng.choice(["Nil relevant", "nil of note", "Not known"]) + "\n")
+            return
+        doc.lit(_heading(rng, "fh", hf))
+        _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "plain")
+
+    def plan():
+        doc.lit(_heading(rng, "plan", hf))
+        items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 4))]
+        items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
+        items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
+        rng.shuffle(items)
+        _write_list(doc, items, rng.choice(("dash", "numbered", "plain")))
+
+    order = [dx, pmh_sec, pc, course, ix, px, meds, allergy, social, fh, plan]
+    optional = {pc, ix, allergy, social, meds}
+    order = [s for s in order if s not in optional or rng.random() < 0.6]
+    for _ in range(rng.randint(0, 3)):
+        i = rng.randrange(len(order) - 1)
+        order[i], order[i + 1] = order[i + 1], order[i]
+    for s in order:
+        s()
+        if rng.random() < 0.6:
+            doc.lit("\n")
+    if rng.random() < 0.6:
+        doc.lit(rng.choice(F.CLINICIANS) + "\n")
+
+
+def bullets(g, p, doc) -> None:
+    rng = g.rng
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    if rng.random() < 0.5:
+        doc.lit(rng.choice(["d/c summary", "Discharge summary", "DC summary - " + p.specialty, "TTO/d/c"]) + "\n")
+    doc.lit(f"{p.age}{p.sex} " + rng.choice(["", "", f"({p.specialty})", "adm " + _date(rng)]) + "\n")
+    doc.lit(rng.choice(["Dx: ", "dx - ", "Imp: ", "Diagnosis: ", "DX: "]))
+    main()
+    doc.lit("\n")
+    for w in secs:
+        doc.lit(rng.choice(["+ ", "- ", "also ", "& "]))
+        w()
+        doc.lit("\n")
+    items = _pmh_items(g, p, doc)
+    if items:
+        doc.lit(rng.choice(["Bg: ", "PMH: ", "pmhx ", "Background: ", "PMH - "]))
+        _write_list(doc, items, rng.choice(("inline", "semicolon")))
+    if rng.random() < 0.7:
+        doc.lit(rng.choice(["PC: ", "p/w ", "Presented: "]))
+        _symptoms_writer(g, p, doc)()
+        doc.lit("\n")
+    for c in p.negated:
+        doc.lit("- ")
+        _trap_writer(g, p, doc, "negated", c)()
+        doc.lit("\n")
+    for c in p.neg_symptoms:
+        doc.lit("- ")
+        _trap_writer(g, p, doc, "neg_symptom", c)()
+        doc.lit("\n")
+    if rng.random() < 0.7:
+        doc.lit(rng.choice(["Ix: ", "ix - ", "Results: "]) + "; ".join(_investigations(g, p)) + "\n")
+    if rng.random() < 0.7:
+        doc.lit(rng.choice(["Mx: ", "Tx: ", "Rx: ", "Treatment: "]) + _tx(g, p) + "\n")
+    if procs:
+        doc.lit(rng.choice(["Proc: ", "Px: ", "Procedures: ", "Op: "]))
+        _write_list(doc, procs, rng.choice(("inline", "semicolon")))
+    if p.family:
+        doc.lit(rng.choice(["FH: ", "FHx "]))
+        _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "inline")
+    if rng.random() < 0.6:
+        doc.lit(rng.choice(["TTO: ", "Meds: ", "d/c meds: "]) + ", ".join(_meds(g, p)) + "\n")
+    if rng.random() < 0.5:
+        doc.lit("Allergies: " + rng.choice(F.ALLERGIES) + "\n")
+    doc.lit(rng.choice(["GP: ", "Plan: ", "F/U: ", "Actions: "]))
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 3))]
+    plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
+    plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
+    rng.shuffle(plan_items)
+    _write_list(doc, plan_items, "semicolon")
+
+
+def narrative(g, p, doc) -> None:
+    rng = g.rng
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    if rng.random() < 0.4:
+        doc.lit(rng.choice(F.TITLES) + "\n\n")
+    pt = _pt(rng, p)
+    doc.lit(_cap(rng.choice([f"{pt} is a {p.age} year old {'man' if p.sex == 'M' else 'woman'}",
+                             f"{pt}, {p.age}, was admitted under {p.specialty}",
+                             f"This {p.age}-year-old {'gentleman' if p.sex == 'M' else 'lady'} was admitted",
+                             f"{pt} ({p.age}{p.sex})"])) + ". ")
+    items = _pmh_items(g, p, doc)
+    if items:
+        _sentence_list(g, doc, rng.choice(["Background of ", "PMH includes ", "Past history of ", "Known to have ",
+                                            "Relevant history: ", "Background includes "]), items)
+    doc.lit("\n\n" if rng.random() < 0.6 else "")
+    _course(g, p, doc, para_break=True)
+    if p.family:
+        doc.lit(" ")
+        _sentence_list(g, doc, rng.choice(["Of note, ", "Family history: ", "FH: "]),
+                       [_trap_writer(g, p, doc, "family", c) for c in p.family])
+    doc.lit("\n\n")
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 3))]
+    plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
+    plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
+    rng.shuffle(plan_items)
+    _sentence_list(g, doc, rng.choice(["Plan: ", "On discharge, ", "Going forward: ", "We have arranged the following: "]), plan_items)
+    if rng.random() < 0.5:
+        doc.lit("\n\n" + rng.choice(["Diagnoses: ", "Final diagnosis: ", "Summary of diagnoses: "]))
+        _write_list(doc, [main] + secs, "inline")
+    if rng.random() < 0.4:
+        doc.lit("\n" + rng.choice(F.CLINICIANS))
+
+
+def gp_letter(g, p, doc) -> None:
+    rng = g.rng
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    doc.lit(rng.choice(["Dear Dr ___,", "Dear Dr ___", "Dear GP,", "Dear Colleague,", "Dear Dr. ___,"]) + "\n\n")
+    if rng.random() < 0.6:
+        doc.lit(rng.choice(F.PATIENT_LINES[:3]) + "\n\n")
+    if rng.random() < 0.6:
+        doc.lit(_heading(rng, "dx", 2))
+        main()
+        doc.lit("\n")
+        _write_list(doc, secs, rng.choice(("dash", "plain", "inline")))
+        doc.lit("\n")
+        main = _item_writer(g, p, doc, p.main, main=True)  # mention again in the prose
+    pt = _pt(rng, p)
+    doc.lit(rng.choice([f"Thank you for looking after {pt}, who was admitted under {p.specialty} on {_date(rng)}. ",
+                        f"I am writing to let you know that your patient was admitted to {p.specialty} on {_date(rng)}. ",
+                        f"I saw {pt} on the ward during {'his' if p.sex == 'M' else 'her'} recent admission. ",
+                        "Your patient has now been discharged home. "]))
+    _course(g, p, doc)
+    doc.lit("\n\n")
+    items = _pmh_items(g, p, doc)
+    if items:
+        _sentence_list(g, doc, rng.choice(["As you know, there is a background of ", "Other history: ", "Past history includes ",
+                                            "Co-morbidities: "]), items)
+    if p.family:
+        _sentence_list(g, doc, rng.choice(["There is a family history: ", "Family history: "]),
+                       [_trap_writer(g, p, doc, "family", c) for c in p.family])
+    doc.lit("\n\n")
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 3))]
+    plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
+    plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
+    rng.shuffle(plan_items)
+    _sentence_list(g, doc, rng.choice(["I would be grateful if you could action the following: ", "Requests: ",
+                                        "Could you please arrange: ", "Plan: "]), plan_items)
+    if rng.random() < 0.6:
+        doc.lit("\n\nMedications on discharge: " + ", ".join(_meds(g, p)) + ".")
+    doc.lit("\n\n" + rng.choice(["Yours sincerely,", "Kind regards,", "Best wishes,", "Yours faithfully,"]) + "\n\n" +
+            rng.choice(F.CLINICIANS))
+
+
+def handover(g, p, doc) -> None:
+    rng = g.rng
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    doc.lit(rng.choice([f"ED handover -> {rng.choice(F.WARDS)}", "Handover (ED to ward)", "ED to AMU handover",
+                        "SBAR handover", "Ward handover / discharge"]) + "\n")
+    doc.lit(rng.choice(["S: ", "Situation: ", "PC: "]) + f"{p.age}{p.sex} with ")
+    _symptoms_writer(g, p, doc)()
+    doc.lit("\n" + rng.choice(["B: ", "Background: ", "PMH: "]))
+    items = _pmh_items(g, p, doc)
+    if items:
+        _write_list(doc, items, "inline")
+    else:
+        doc.lit("nil\n")
+    if p.family:
+        doc.lit("FH: ")
+        _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "inline")
+    doc.lit(rng.choice(["A: ", "Assessment: ", "Imp: "]))
+    main()
+    for w in secs:
+        doc.lit(rng.choice(["; ", " + ", ", also "]))
+        w()
+    doc.lit("\n")
+    for c in p.negated:
+        doc.lit("  ")
+        _trap_writer(g, p, doc, "negated", c)()
+        doc.lit("\n")
+    for c in p.neg_symptoms:
+        doc.lit("  ")
+        _trap_writer(g, p, doc, "neg_symptom", c)()
+        doc.lit("\n")
+    if rng.random() < 0.6:
+        doc.lit("Obs: " + rng.choice(["HR 112 BP 98/60 RR 24 SpO2 91% RA T 38.2", "NEWS 5", "obs stable, NEWS 1",
+                                      "HR 88, BP 145/90, sats 96% on air, apyrexial", "NEWS2 7 on arrival"]) + "\n")
+    doc.lit("Ix: " + ", ".join(_investigations(g, p)) + "\n")
+    doc.lit(rng.choice(["R: ", "Plan: ", "Rec: "]) + _tx(g, p) + "; ")
+    for w in procs:
+        w()
+        doc.lit("; ")
+    plan_items = [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical] + \
+        [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
+    plan_items.append(lambda: doc.lit(rng.choice(F.PLANS).format(spec=p.specialty)))
+    _write_list(doc, plan_items, "semicolon")
+    doc.lit(rng.choice(["Outcome: discharged " + _date(rng), "Discharged home.", "d/c home after " + str(rng.randint(1, 12)) + " days",
+                        "Now MFFD, discharged."]))
+
+
+def op_note(g, p, doc) -> None:
+    rng = g.rng
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    doc.lit(rng.choice(["OPERATION NOTE", "Operation note", "Op note", "OPERATIVE RECORD", "Theatre record / discharge"]) + "\n")
+    doc.lit(f"Date: {_date(rng)}\n")
+    if rng.random() < 0.7:
+        doc.lit(rng.choice(["Surgeon: Mr ___", "Surgeon: Miss ___ (Consultant)", "Operating surgeon: Mr ___, ST6",
+                            "Surgeon: Ms ___"]) + "\n")
+    if rng.random() < 0.6:
+        doc.lit("Anaesthetic: " + rng.choice(["GA", "spinal", "GA + local infiltration", "regional block", "LA", "GA/LMA"]) + "\n")
+    doc.lit(rng.choice(["Indication: ", "Pre-op diagnosis: ", "Diagnosis: "]))
+    main()
+    doc.lit("\n")
+    doc.lit(rng.choice(["Procedure: ", "Operation: ", "Operation performed: ", "Procedure(s): "]))
+    if procs:
+        procs[0]()
+    doc.lit("\n")
+    doc.lit(rng.choice(["Findings: ", "Findings - "]) + rng.choice(
+        ["as expected", "inflamed, no perforation", "no complications", "straightforward", "adhesions divided",
+         "moderate free fluid", "good position on check X-ray", "haemostasis achieved", "stable construct"]) + "\n")
+    if rng.random() < 0.5:
+        doc.lit("Closure: " + rng.choice(["clips", "subcuticular vicryl", "staples", "steristrips"]) + "\n")
+    if len(procs) > 1:
+        doc.lit(rng.choice(["Other procedures: ", "Also: ", "Additional: "]))
+        _write_list(doc, procs[1:], "inline")
+    if secs:
+        doc.lit(rng.choice(["Post-op complications: ", "Other diagnoses: ", "Also: "]))
+        _write_list(doc, secs, "inline")
+    items = _pmh_items(g, p, doc)
+    if items:
+        doc.lit(rng.choice(["PMH: ", "Background: ", "Comorbidities: "]))
+        _write_list(doc, items, "inline")
+    for c in p.negated:
+        _trap_writer(g, p, doc, "negated", c)()
+        doc.lit(". ")
+    if p.family:
+        doc.lit("FH: ")
+        _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "inline")
+    doc.lit(rng.choice(["Post-op instructions: ", "Post op: ", "Plan: "]))
+    plan_items = [(lambda s=s: doc.lit(s)) for s in rng.sample(
+        ["mobilise as able", "FWB", "VTE prophylaxis 28 days", "remove clips day 10", "wound check at GP practice day 5",
+         "analgesia as charted", "oral antibiotics 5 days", "check Hb day 1", "follow up 6 weeks", "home when comfortable"],
+        k=rng.randint(1, 4))]
+    plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
+    plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
+    _write_list(doc, plan_items, rng.choice(("semicolon", "dash")))
+    if p.neg_symptoms and rng.random() < 0.5:
+        _trap_writer(g, p, doc, "neg_symptom", p.neg_symptoms[0])()
+        doc.lit(".\n")
+
+
+def problem_list(g, p, doc) -> None:
+    rng = g.rng
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    if rng.random() < 0.6:
+        doc.lit(rng.choice(F.TITLES) + "\n")
+    doc.lit(rng.choice(["Problems this admission:", "Issues:", "Problem list", "Active problems:"]) + "\n")
+    n = 1
+    doc.lit(f"{n}. ")
+    main()
+    doc.lit(rng.choice([" - ", ": ", ". "]))
+    doc.lit(_tx(g, p))
+    for c in p.negated:
+        doc.lit("; ")
+        _trap_writer(g, p, doc, "negated", c)()
+    for w in procs:
+        doc.lit(rng.choice(["; ", ". ", " - "]))
+        doc.tpl(rng.choice(["{m} on day {d}", "had {m}", "{m}", "underwent {m}"]), m=w, d=rng.randint(1, 4))
+    doc.lit("\n")
+    for w in secs:
+        n += 1
+        doc.lit(f"{n}. ")
+        w()
+        doc.lit(rng.choice(["", " - resolved", " - treated", " - improving", " - monitor"]) + "\n")
+    for c in p.uncertain:
+        n += 1
+        doc.lit(f"{n}. ")
+        _trap_writer(g, p, doc, "uncertain", c)()
+        doc.lit("\n")
+    items = _pmh_items(g, p, doc)
+    if items:
+        doc.lit(rng.choice(["Background:", "Chronic problems:", "Past history:", "PMH:"]) + "\n")
+        _write_list(doc, items, rng.choice(("dash", "plain", "bullet")))
+    if p.family:
+        doc.lit("FH: ")
+        _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "inline")
+    if p.symptoms and rng.random() < 0.6:
+        doc.lit("Presented with ")
+        _symptoms_writer(g, p, doc)()
+        doc.lit(".\n")
+    for c in p.neg_symptoms:
+        _trap_writer(g, p, doc, "neg_symptom", c)()
+        doc.lit(".\n")
+    doc.lit(rng.choice(["Plan: ", "GP: ", "Follow-up: "]))
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 3))]
+    plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
+    _write_list(doc, plan_items, "semicolon")
+
+
+RENDERERS = {"structured": structured, "bullets": bullets, "narrative": narrative, "gp_letter": gp_letter,
+             "handover": handover, "op_note": op_note, "problem_list": problem_list}
+
+
+def render(g, p, doc) -> None:
+    RENDERERS[p.style](g, p, doc)
