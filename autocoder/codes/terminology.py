@@ -70,6 +70,7 @@ def tokenize(text: str) -> list[str]:
     return [_stem(t) for t in _WORD.findall(text.lower()) if t not in _STOP]
 
 
+_UNSPEC = re.compile(r"\b(unspecified|not specified)\b", re.IGNORECASE)
 _BRACKETS = re.compile(r"[\(\[][^\)\]]*[\)\]]")
 
 # Common UK clinical abbreviations, expanded in search queries only (titles spell them out).
@@ -103,6 +104,8 @@ class _SearchIndex:
         self.entries = entries          # (system, code, title, display)
         post: dict[str, set[int]] = defaultdict(set)
         self.lengths = []
+        # residual "unspecified" codes rank after specific ones with the same match
+        self.unspecified = [bool(_UNSPEC.search(e[2])) for e in entries]
         for i, (_s, _c, title, _d) in enumerate(entries):
             toks = set(tokenize(title))
             # length without bracketed qualifiers: "Essential (primary) hypertension" counts 2
@@ -144,11 +147,13 @@ class _SearchIndex:
                             seen.add(i)
                             scores[i] += 0.7 * w
         ranked = []
+        # a detailed query (3+ words) asks for a specific code: residual "unspecified" codes go after
+        unspec_penalty = 0.03 if len(qtoks) >= 3 else 0.0
         for i, s in scores.items():
             if system and self.entries[i][0] != system:
                 continue
             # coverage of the query, slightly favouring short (specific) titles
-            score = s / total - 0.01 * self.lengths[i]
+            score = s / total - 0.01 * self.lengths[i] - (unspec_penalty if self.unspecified[i] else 0.0)
             ranked.append((i, round(score, 4)))
         ranked.sort(key=lambda x: (-x[1], self.entries[x[0]][1]))
         return ranked[:limit]
