@@ -45,7 +45,7 @@ class ServeSettings(BaseModel):
     max_batch_bytes: int = Field(52_428_800, gt=0, description="Largest POST /v1/batches body.")
     max_text_chars: int = Field(100_000, gt=0, description="Longest episode text accepted.")
     max_batch_lines: int = Field(100_000, gt=0)
-    batch_chunk_size: int = Field(16, gt=0, description="Episodes per predict call in the batch worker.")
+    batch_chunk_size: int = Field(32, gt=0, description="Episodes per predict call in the batch worker (32 = the `autocoder code` default batch, so both see the same batches).")
     predict_concurrency: int = Field(1, gt=0, description="Concurrent pipeline.predict calls.")
     worklist_max_limit: int = Field(200, gt=0)
     log_level: str = "INFO"
