@@ -43,6 +43,7 @@ def test_opcs4_core_table_includes_common_inpatient_codes(opcs):
 
 def test_opcs4_core_table_marks_y_method_and_z_site(opcs):
     for r in _rows():
+        assert r["chapter"] == r["code"][0], r
         if r["code"][0] == "Y":
             assert r["kind"] == "method", r
         elif r["code"][0] == "Z":
