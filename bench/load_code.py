@@ -29,10 +29,10 @@ sys.path.insert(0, str(REPO))
 
 KEY = "bench-key"
 SAMPLE = [
-    "Discharge summary\nDiagnosis: infective exacerbation of COPD. Hypertension. Type 2 diabetes.\n"
-    "Treated with nebulisers, prednisolone and antibiotics. Non-invasive ventilation for 2 days.\n",
-    "Presented with chest pain. Troponin raised. NSTEMI. Coronary angiography showed LAD stenosis.\n"
-    "Background: atrial fibrillation on apixaban, hypertension.\n",
+    ("Discharge summary\nDiagnosis: infective exacerbation of COPD. Hypertension. Type 2 diabetes.\n"
+     "Treated with nebulisers, prednisolone and antibiotics. Non-invasive ventilation for 2 days.\n"),
+    ("Presented with chest pain. Troponin raised. NSTEMI. Coronary angiography showed LAD stenosis.\n"
+     "Background: atrial fibrillation on apixaban, hypertension.\n"),
     "Admitted with community acquired pneumonia. CURB-65 of 2. IV co-amoxiclav. Past history of asthma.\n",
 ]
 

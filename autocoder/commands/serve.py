@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Interface to bind (default from configs/serve.yaml: "
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default from configs/serve.yaml: "
                                                      "127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default 8000).")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Model bundle path or models:/autocoder@champion "
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model bundle path or models:/autocoder@champion "
                                                       "(default: the default bundle).")] = None,
-    db: Annotated[Optional[str], typer.Option("--db", help="Review store SQLAlchemy URL (default: "
+    db: Annotated[str | None, typer.Option("--db", help="Review store SQLAlchemy URL (default: "
                                                            "sqlite:///<data_home>/review.db).")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="Settings file (default configs/serve.yaml; "
+    config: Annotated[Path | None, typer.Option(help="Settings file (default configs/serve.yaml; "
                                                         "AUTOCODER_* env vars override it).")] = None,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="Development only: disable API keys "
                                                             "(every caller is admin).")] = False,
-    log_level: Annotated[Optional[str], typer.Option(help="Python log level (default INFO).")] = None,
+    log_level: Annotated[str | None, typer.Option(help="Python log level (default INFO).")] = None,
 ) -> None:
     """Serve suggestions (POST /v1/code), batches, the review worklist and the review page (/review).
 

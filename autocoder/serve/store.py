@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -88,7 +88,7 @@ class Base(DeclarativeBase):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class EpisodeRow(Base):
@@ -169,27 +169,27 @@ class BatchLineRow(Base):
 
 
 @event.listens_for(ReviewRow, "before_update")
-def _no_review_update(mapper, connection, target) -> None:  # noqa: ARG001
+def _no_review_update(mapper, connection, target) -> None:
     raise AppendOnlyError(f"review #{target.id} is part of the audit trail and cannot be changed")
 
 
 @event.listens_for(ReviewRow, "before_delete")
-def _no_review_delete(mapper, connection, target) -> None:  # noqa: ARG001
+def _no_review_delete(mapper, connection, target) -> None:
     raise AppendOnlyError(f"review #{target.id} is part of the audit trail and cannot be deleted")
 
 
 _SQLITE_TRIGGERS = [
-    "CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews "
-    "BEGIN SELECT RAISE(ABORT, 'reviews are append-only (audit trail)'); END",
-    "CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews "
-    "BEGIN SELECT RAISE(ABORT, 'reviews are append-only (audit trail)'); END",
+    ("CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews "
+     "BEGIN SELECT RAISE(ABORT, 'reviews are append-only (audit trail)'); END"),
+    ("CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews "
+     "BEGIN SELECT RAISE(ABORT, 'reviews are append-only (audit trail)'); END"),
 ]
 _PG_TRIGGERS = [
-    "CREATE OR REPLACE FUNCTION reviews_append_only() RETURNS trigger AS $$ BEGIN "
-    "RAISE EXCEPTION 'reviews are append-only (audit trail)'; END; $$ LANGUAGE plpgsql",
+    ("CREATE OR REPLACE FUNCTION reviews_append_only() RETURNS trigger AS $$ BEGIN "
+     "RAISE EXCEPTION 'reviews are append-only (audit trail)'; END; $$ LANGUAGE plpgsql"),
     "DROP TRIGGER IF EXISTS reviews_no_change ON reviews",
-    "CREATE TRIGGER reviews_no_change BEFORE UPDATE OR DELETE ON reviews "
-    "FOR EACH ROW EXECUTE FUNCTION reviews_append_only()",
+    ("CREATE TRIGGER reviews_no_change BEFORE UPDATE OR DELETE ON reviews "
+     "FOR EACH ROW EXECUTE FUNCTION reviews_append_only()"),
 ]
 
 
@@ -272,7 +272,7 @@ def _dump_result(result: CodingResult) -> str:
 
 def _utc(dt: datetime | None) -> datetime | None:
     if dt is not None and dt.tzinfo is None:  # SQLite returns naive datetimes
-        return dt.replace(tzinfo=timezone.utc)
+        return dt.replace(tzinfo=UTC)
     return dt
 
 
@@ -283,7 +283,7 @@ def default_url() -> str:
 
 
 def _iso_z(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------------------- store
@@ -466,7 +466,7 @@ class ReviewStore:
                 tab = term.icd10 if sysname == "icd10" else term.opcs4
                 try:
                     c = tab.normalise(raw)
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001, S112 - not a code of this system: try the next
                     continue
                 if c in suggested[sysname] or c in finals[sysname]:
                     code, sys_found = c, sysname
@@ -501,7 +501,7 @@ class ReviewStore:
         decided_at = record.decided_at
         if decided_at:
             try:
-                datetime.fromisoformat(decided_at.replace("Z", "+00:00"))
+                datetime.fromisoformat(decided_at)  # 3.11 reads a trailing Z
             except ValueError:
                 problems.append(FieldProblem("decided_at", f"expected an ISO 8601 time like 2026-11-23T10:15:00Z, "
                                              f"got {decided_at!r}"))
@@ -530,7 +530,7 @@ class ReviewStore:
         latest = select(ReviewRow.episode_id, func.max(ReviewRow.id).label("rid")).group_by(ReviewRow.episode_id)
         if since is not None:
             if since.tzinfo is None:
-                since = since.replace(tzinfo=timezone.utc)
+                since = since.replace(tzinfo=UTC)
             latest = latest.where(ReviewRow.received_at >= since)
         sub = latest.subquery()
         with self._session() as s:

@@ -38,12 +38,12 @@ def parse_batch(lines: Iterable[str], max_text_chars: int,
             continue
         assert ep is not None
         if len(ep.text) > max_text_chars:
-            out.append((line_no, ep.id, None, f"line {line_no}, id {ep.id!r}, field 'text': {len(ep.text)} "
-                                               f"characters is over the limit of {max_text_chars} (max_text_chars)"))
+            out.append((line_no, ep.id, None, (f"line {line_no}, id {ep.id!r}, field 'text': {len(ep.text)} "
+                                               f"characters is over the limit of {max_text_chars} (max_text_chars)")))
             continue
         if ep.id in first_line:
-            out.append((line_no, ep.id, None, f"line {line_no}, id {ep.id!r}, field 'id': duplicate id "
-                                               f"(first seen at line {first_line[ep.id]}); ids must be unique"))
+            out.append((line_no, ep.id, None, (f"line {line_no}, id {ep.id!r}, field 'id': duplicate id "
+                                               f"(first seen at line {first_line[ep.id]}); ids must be unique")))
             continue
         first_line[ep.id] = line_no
         out.append((line_no, ep.id, ep.model_dump_json(exclude_none=True), None))
@@ -86,7 +86,7 @@ class BatchWorker:
                 continue
             try:
                 worked = self.step()
-            except Exception as exc:  # noqa: BLE001 - never let the worker die silently
+            except Exception as exc:
                 log.exception("batch worker step failed (%s); retrying in 2 s", exc.__class__.__name__)
                 worked = False
                 self.stop_event.wait(2.0)

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from serve_fakes import KEYS, FakePipeline, FakeTerminology
 
 from autocoder.serve.app import create_app
 from autocoder.serve.settings import ServeSettings
 from autocoder.serve.store import ReviewStore
-from serve_fakes import KEYS, FakePipeline, FakeTerminology
 
 
 @pytest.fixture()

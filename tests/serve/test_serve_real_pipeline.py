@@ -23,8 +23,8 @@ from autocoder.serve.store import ReviewStore
 pytestmark = pytest.mark.slow
 
 LETTERS = [
-    "Discharge summary\nDiagnosis: infective exacerbation of COPD. Hypertension.\n"
-    "Procedure: non-invasive ventilation.\nPlan: inhalers.",
+    ("Discharge summary\nDiagnosis: infective exacerbation of COPD. Hypertension.\n"
+     "Procedure: non-invasive ventilation.\nPlan: inhalers."),
     "Admitted with community acquired pneumonia. Background: type 2 diabetes mellitus, atrial fibrillation.",
     "Presenting complaint: chest pain.\nDiagnosis: NSTEMI.\nProcedure: coronary angiography.",
     "Diagnosis: urinary tract infection. No evidence of pulmonary embolism.",

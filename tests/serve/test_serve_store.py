@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from serve_fakes import FakePipeline
@@ -83,15 +83,13 @@ def test_store_reviews_are_append_only(store, db_url):
         row.reviewer = "someone else"
         with pytest.raises(AppendOnlyError):
             s.commit()
-    with store._session() as s:
-        with pytest.raises(AppendOnlyError):
-            s.delete(s.get(ReviewRow, rid))
-            s.commit()
+    with store._session() as s, pytest.raises(AppendOnlyError):
+        s.delete(s.get(ReviewRow, rid))
+        s.commit()
     # bulk SQL bypasses the ORM guard: the database trigger still refuses
     for stmt in (update(ReviewRow).values(reviewer="x"), delete(ReviewRow)):
-        with pytest.raises(Exception, match="append-only"):
-            with store.engine.begin() as c:
-                c.execute(stmt)
+        with pytest.raises(Exception, match="append-only"), store.engine.begin() as c:
+            c.execute(stmt)
     con = sqlite3.connect(db_url.removeprefix("sqlite:///"))
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         con.execute("DELETE FROM reviews")
@@ -138,8 +136,8 @@ def test_store_reviewed_since_returns_latest_review_per_episode(store):
     assert sorted(i.episode.id for i in items) == ["EP-1", "EP-2"]
     latest = {i.episode.id: i.reviews for i in items}
     assert [r.reviewer for r in latest["EP-1"]] == ["c"]
-    assert store.reviewed_since(datetime.now(timezone.utc) + timedelta(minutes=1)) == []
-    assert len(store.reviewed_since(datetime.now(timezone.utc) - timedelta(minutes=1))) == 2
+    assert store.reviewed_since(datetime.now(UTC) + timedelta(minutes=1)) == []
+    assert len(store.reviewed_since(datetime.now(UTC) - timedelta(minutes=1))) == 2
     assert isinstance(items[0].result.diagnoses[0].code, str) and items[0].config_hash == "cfg-fake-1"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Query
 
@@ -34,7 +35,8 @@ def require_ready(holder) -> None:
                         503: {"description": "model not loaded yet"}})
 def code_episode(
     user: CoderUser, settings: SettingsDep, store: StoreDep, holder: HolderDep, metrics: MetricsDep,
-    episode: EpisodeIn = Body(..., openapi_examples={"letter": {"summary": "A short letter", "value": EPISODE_EXAMPLE}}),
+    episode: Annotated[EpisodeIn, Body(openapi_examples={"letter": {"summary": "A short letter",
+                                                                    "value": EPISODE_EXAMPLE}})],
     top_k: int = Query(0, ge=0, le=500, description="also return the ranked candidate lists (top k)"),
 ):
     """Suggest ordered ICD-10 and OPCS-4 codes with evidence; the result is stored for review."""

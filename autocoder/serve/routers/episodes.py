@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import JSONResponse
@@ -57,7 +57,9 @@ def episode_detail(episode_id: str, user: CoderUser, store: StoreDep):
                         409: {"description": "the suggestion changed since the review began"},
                         422: {"description": "invalid review: every problem names its field and code"}})
 def submit_review(episode_id: str, user: CoderUser, store: StoreDep, metrics: MetricsDep,
-                  term: TerminologyDep, review: ReviewIn = Body(..., openapi_examples={"review": {"summary": "Accept, reject and add", "value": REVIEW_EXAMPLE}})):
+                  term: TerminologyDep,
+                  review: Annotated[ReviewIn, Body(openapi_examples={"review": {"summary": "Accept, reject and add",
+                                                                                "value": REVIEW_EXAMPLE}})]):
     """Accept / reject suggested codes, add codes, and give the final ordered lists (primary first).
     Reviews are never changed: a second review is a new record, the latest one counts."""
     if review.episode_id and review.episode_id != episode_id:
