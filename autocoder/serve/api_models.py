@@ -43,6 +43,7 @@ class EpisodeIn(Episode):
     """One episode (FORMATS.md). Gold `diagnoses`/`procedures` are ignored for coding but stored."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [EPISODE_EXAMPLE]})
+    id: str = Field(min_length=1, max_length=200, description="unique episode id (the store's key)")
 
 
 class CodingResultOut(CodingResult):

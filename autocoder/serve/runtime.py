@@ -75,6 +75,7 @@ class PipelineHolder:
             log.info("loading model from %s", source or "the default bundle")
             new = self.loader(source)
             self._pipeline = new   # the atomic swap: one reference assignment
+            self.source = source
             self.loaded_at, self.load_seconds = time.time(), time.perf_counter() - t0
             self.last_error = None
             self.ready_event.set()

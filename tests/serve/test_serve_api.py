@@ -37,6 +37,7 @@ def test_code_top_k_adds_ranked_lists(client):
     ({"id": "EP-1", "text": "   "}, "text"),
     ({"id": "EP-1", "text": "COPD", "age": 200}, "age"),
     ({"id": "EP-1", "text": "COPD", "sex": "Q"}, "sex"),
+    ({"id": "E" * 201, "text": "COPD"}, "id"),
 ])
 def test_code_invalid_episode_is_422_naming_the_field(client, body, field):
     r = client.post("/v1/code", json=body, headers=CODER)

@@ -77,8 +77,14 @@ def test_reload_swaps_atomically_and_old_model_serves_meanwhile(settings, store,
         assert c.post("/v1/code", json={"id": "E2", "text": "COPD"}, headers=CODER).json()["model_version"] == "fake@1"
         m = c.get("/v1/admin/model", headers=ENGINEER).json()
         assert m["model_version"] == "fake@1" and m["loading"] is False and m["last_error"] is None
+        # another source on request; it becomes the served source once loaded
+        assert c.post("/v1/admin/reload", params={"source": "/bundles/b2"}, headers=ADMIN).status_code == 202
+        loader.gate.set()
+        app.state.holder.wait(10)
+        assert c.get("/v1/admin/model", headers=ENGINEER).json()["source"] == "/bundles/b2"
+        assert loader.sources == [None, "/bundles/b2"]
         text = c.get("/metrics").text
-        assert 'model_version="fake@1"' in text and 'model_version="fake@0"' not in text
+        assert 'model_version="fake@2"' in text and 'model_version="fake@0"' not in text
 
 
 def test_failed_reload_keeps_the_old_model(settings, store, terminology, autocoder_home):
