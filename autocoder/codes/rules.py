@@ -10,7 +10,7 @@ Rule ids (see RULES below): unknown-code, non-leaf-code, uk-5th-character-trunca
 opcs4-not-in-core-table, duplicate-code, asterisk-not-primary, asterisk-not-after-dagger,
 agent-code-not-primary, external-cause-not-primary, external-cause-not-after-condition,
 outcome-of-delivery-not-primary, sex-mismatch, age-mismatch, covid-condition-without-b97.2,
-symptom-explained-by-diagnosis, opcs4-subsidiary-not-primary, opcs4-subsidiary-without-main.
+symptom-explained-by-diagnosis, excludes-clash, opcs4-subsidiary-not-primary, opcs4-subsidiary-without-main.
 
 Items marked [U] (unconfirmed) in the coding primer are switches in RulesConfig.
 """
@@ -49,6 +49,7 @@ RULES: dict[str, str] = {
     "age-mismatch": "code outside its age limits",
     "covid-condition-without-b97.2": "COVID-19 caused condition not followed by B97.2",
     "symptom-explained-by-diagnosis": "R-chapter symptom coded beside a diagnosis that explains it",
+    "excludes-clash": "two codes that exclude or replace each other recorded together",
     "opcs4-subsidiary-not-primary": "OPCS-4 Y/Z (method/site) code as primary procedure",
     "opcs4-subsidiary-without-main": "OPCS-4 Y/Z code not after a main procedure code",
 }
@@ -66,6 +67,7 @@ class RulesConfig(BaseModel):
     check_sex: bool = True
     check_age: bool = True
     check_symptoms: bool = True
+    check_excludes: bool = True
     covid_conditions: list[str] = Field(default_factory=lambda: ["J12.8", "J20.8", "J21.8"])
     covid_codes: list[str] = Field(default_factory=lambda: ["U07.1", "U07.2"])
     severity: dict[str, Severity] = Field(default_factory=dict)   # per-rule override
@@ -108,6 +110,13 @@ def symptom_table() -> Mapping[str, tuple[str, ...]]:
     for row in _read_tsv("symptom_explained.tsv"):
         out[row["symptom"].strip()] = out.get(row["symptom"].strip(), ()) + tuple(row["explained_by"].split())
     return MappingProxyType(out)
+
+
+@lru_cache(maxsize=1)
+def excludes_table() -> tuple[tuple[str, str, str, str], ...]:
+    """(code prefix, excluded prefix, severity, note) rows from data/excludes.tsv."""
+    return tuple((r["code"].strip(), r["excludes"].strip(), (r.get("severity") or "warning").strip(),
+                  (r.get("note") or "").strip()) for r in _read_tsv("excludes.tsv"))
 
 
 def _matches(code: str, prefixes: Iterable[str]) -> bool:
@@ -303,6 +312,20 @@ def _validate_diagnoses(dx: list[str], sex: str | None, age: int | None, cfg: Ru
                 if j == 0 or dx[j - 1] not in conds:
                     out.append(_w("covid-condition-without-b97.2", [conds[0], "B97.2"], f"B97.2 should "
                                   f"directly follow the COVID-19 condition {conds[0]}", "warning", cfg))
+
+    # codes that exclude / replace each other
+    if cfg.check_excludes:
+        seen_pairs: set[tuple[str, str]] = set()
+        for a_pref, b_pref, sev, note in excludes_table():
+            a_hits = [c for c in dx if _matches(c, [a_pref])]
+            b_hits = [c for c in dx if _matches(c, [b_pref])]
+            for a in a_hits:
+                for b in b_hits:
+                    if a == b or (b, a) in seen_pairs or (a, b) in seen_pairs:
+                        continue
+                    seen_pairs.add((a, b))
+                    out.append(_w("excludes-clash", [a, b], f"{a} and {b} are recorded together: {note}",
+                                  sev if sev in ("error", "warning", "info") else "warning", cfg))
 
     # symptoms explained by a coded diagnosis
     if cfg.check_symptoms:

@@ -258,3 +258,26 @@ def test_rules_tables_are_files():
     for name in ("dagger_asterisk.tsv", "symptom_explained.tsv"):
         with (DATA_DIR / name).open(encoding="utf-8") as fh:
             assert list(csv.reader(fh, delimiter="\t"))
+
+
+def test_rules_excludes_clash():
+    assert "excludes-clash" in rules_of(["U07.1", "B34.2"])
+    assert "excludes-clash" in rules_of(["I11.0", "I10"])
+    assert "excludes-clash" in rules_of(["N18.3", "N18.4"])          # two CKD stages
+    assert "excludes-clash" in rules_of(["E11.9", "E10.9"])
+    assert "excludes-clash" not in rules_of(["N18.3", "I10"])
+    assert "excludes-clash" not in rules_of(["J44.0", "J44.1"])       # both may be coded
+    assert "excludes-clash" not in rules_of(["J44.0", "J22"])         # J44.0 with its infection code
+    assert "excludes-clash" not in rules_of(["U07.1", "B34.2"], config=RulesConfig(check_excludes=False))
+    sev = {w.rule: w.severity for w in validate_codes(["I50.0", "I50.1"], [])}
+    assert sev["excludes-clash"] == "info"
+
+
+def test_rules_excludes_table_codes_exist():
+    from autocoder.codes.rules import excludes_table
+
+    rows = excludes_table()
+    assert len(rows) >= 20
+    for a, b, sev, _note in rows:
+        assert sic.is_valid_item(a) and sic.is_valid_item(b), (a, b)
+        assert sev in ("error", "warning", "info")
