@@ -42,8 +42,8 @@ def parse_batch(lines: Iterable[str], max_text_chars: int,
                                                f"characters is over the limit of {max_text_chars} (max_text_chars)")))
             continue
         if len(ep.id) > 200:
-            out.append((line_no, None, None, f"line {line_no}, field 'id': {len(ep.id)} characters is over the "
-                                              "limit of 200"))
+            out.append((line_no, None, None, (f"line {line_no}, field 'id': {len(ep.id)} characters is over "
+                                               "the limit of 200")))
             continue
         if ep.id in first_line:
             out.append((line_no, ep.id, None, (f"line {line_no}, id {ep.id!r}, field 'id': duplicate id "
