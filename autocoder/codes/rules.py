@@ -24,7 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from autocoder.codes import get_terminology
 from autocoder.errors import UnknownCodeError
@@ -141,6 +141,45 @@ def is_asterisk(code: str) -> bool:
     except UnknownCodeError:
         return False
     return term.icd10.is_asterisk(c) or c in ASTERISK_DAGGERS
+
+
+def is_dagger(code: str) -> bool:
+    """Known dagger (aetiology) code: UK metadata usage when loaded, else the curated pair table."""
+    term = get_terminology()
+    try:
+        c = term.icd10.normalise(code)
+    except UnknownCodeError:
+        return False
+    item = term.icd10.item(c)
+    if item.meta and item.usage:
+        return item.usage == "dagger"
+    return c in DAGGER_ASTERISK
+
+
+def load_rules_config(path: str | Path | None) -> RulesConfig:
+    """RulesConfig from a YAML or JSON file (None -> defaults); errors name the file and field."""
+    from autocoder.errors import ConfigError
+
+    if path is None:
+        return RulesConfig()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"rules config {p}: cannot read ({exc.__class__.__name__})") from None
+    try:
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    except Exception as exc:  # noqa: BLE001 - yaml errors vary by version
+        raise ConfigError(f"rules config {p}: not valid YAML/JSON ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"rules config {p}: expected a mapping of settings, got {type(data).__name__}")
+    try:
+        return RulesConfig.model_validate(data)
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
+        raise ConfigError(f"rules config {p}: {detail}") from None
 
 
 def is_agent_code(code: str) -> bool:

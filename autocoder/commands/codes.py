@@ -64,10 +64,18 @@ def _code_info(term, hit) -> dict:
     if hit.system == "icd10":
         item = term.icd10.item(hit.code)
         flags = []
-        from autocoder.codes.rules import is_agent_code, is_asterisk, is_external_cause, may_be_primary
+        from autocoder.codes.rules import (
+            is_agent_code,
+            is_asterisk,
+            is_dagger,
+            is_external_cause,
+            may_be_primary,
+        )
 
         if is_asterisk(hit.code):
             flags.append("asterisk")
+        if is_dagger(hit.code):
+            flags.append("dagger")
         if is_agent_code(hit.code):
             flags.append("agent-code")
         if is_external_cause(hit.code):
@@ -177,18 +185,47 @@ def search_cmd(
         typer.echo(f"{h.system:6} {h.display:8} {h.score:6.3f}  {h.title}")
 
 
+@codes_app.command("info")
+def info_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Which code tables are loaded (WHO ICD-10, UK overlay, OPCS-4 core / imported) and their sizes."""
+    from autocoder.codes import get_terminology
+    from autocoder.codes.store import store_dir
+
+    term = get_terminology()
+    info = {"icd10_codes": len(term.icd10), "icd10_leaves": len(term.icd10.leaves()),
+            "icd10_uk_table": term.icd10.uk_source, "uk_metadata_loaded": term.uk_metadata_loaded,
+            "opcs4_codes": len(term.opcs4), "opcs4_full_table": term.opcs4.full_source,
+            "opcs4_strict": term.opcs4.strict, "store_dir": str(store_dir())}
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    typer.echo(f"ICD-10: WHO 2019 + {info['icd10_uk_table'] or 'no UK table'}: {info['icd10_codes']} codes, "
+               f"{info['icd10_leaves']} leaves; UK metadata (sex/age): {'yes' if info['uk_metadata_loaded'] else 'no'}")
+    typer.echo(f"OPCS-4: core table + {info['opcs4_full_table'] or 'no full table'}: {info['opcs4_codes']} codes; "
+               f"unknown codes {'rejected' if info['opcs4_strict'] else 'accepted with a warning'}")
+    typer.echo(f"store: {info['store_dir']}")
+
+
 def validate_cmd(
     file: Path = typer.Argument(..., help="Episodes (.jsonl, .csv or a folder of .txt) with gold diagnoses/"  # noqa: B008
                                 "procedures."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON report instead of text."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print the summary."),
+    config: Path | None = typer.Option(None, "--config", help="Rules config (YAML/JSON) with RulesConfig "  # noqa: B008
+                                       "settings, e.g. `z37_may_be_primary: true`, `perinatal_max_age: 1`."),
 ) -> None:
     """Check each episode's coded diagnoses/procedures against the coding rules.
 
     Exit status 1 when any error-level rule fails or a record is bad; 0 otherwise."""
-    from autocoder.codes.rules import validate_codes
+    from autocoder.codes.rules import load_rules_config, validate_codes
+    from autocoder.errors import ConfigError
     from autocoder.io import read_episodes
 
+    try:
+        cfg = load_rules_config(config)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     try:
         items = read_episodes(file)
         episodes_out = []
@@ -201,7 +238,7 @@ def validate_cmd(
                 bad.append({"line": err.line, "id": err.record_id, "field": err.field, "message": str(err)})
                 continue
             n += 1
-            warns = validate_codes(ep.diagnoses or [], ep.procedures or [], sex=ep.sex, age=ep.age)
+            warns = validate_codes(ep.diagnoses or [], ep.procedures or [], sex=ep.sex, age=ep.age, config=cfg)
             for w in warns:
                 by_rule[w.rule] += 1
                 by_sev[w.severity] += 1

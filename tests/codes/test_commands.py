@@ -128,3 +128,22 @@ def test_commands_registered_in_main_cli():
 
     res = runner.invoke(main_app, ["codes", "show", "J441"])
     assert res.exit_code == 0 and res.output.startswith("J44.1")
+
+
+def test_commands_validate_with_rules_config(app, tmp_path):
+    p = _write(tmp_path, [{"id": "EP-1", "text": "letter", "age": 1, "diagnoses": ["P07.3"]}])
+    assert runner.invoke(app, ["validate", str(p)]).exit_code == 1          # perinatal: age 0 only
+    cfg = tmp_path / "rules.yaml"
+    cfg.write_text("perinatal_max_age: 1\n")
+    res = runner.invoke(app, ["validate", str(p), "--config", str(cfg)])
+    assert res.exit_code == 0, res.output
+    cfg.write_text("no_such_setting: 1\n")
+    res = runner.invoke(app, ["validate", str(p), "--config", str(cfg)])
+    assert res.exit_code == 2 and "no_such_setting" in res.output
+
+
+def test_commands_info(app):
+    res = runner.invoke(app, ["codes", "info", "--json"])
+    assert res.exit_code == 0
+    info = json.loads(res.output)
+    assert info["icd10_codes"] > 12000 and info["opcs4_codes"] >= 400 and info["opcs4_strict"] is False

@@ -49,6 +49,7 @@ def test_icd10_uk_fifth_character_truncated_with_warning_on_who_table(icd):
     assert warn and "truncated" in warn and "J96.0" in warn
     assert icd.normalise("J9601") == "J96.0"
     assert icd.normalise_with_warning("M25.56")[0] == "M25.5"
+    assert icd.normalise_with_warning("J96.99")[0] == "J96.9"
     assert not icd.is_valid("J96.00")
     assert icd.normalise_with_warning("J96.0") == ("J96.0", None)
 

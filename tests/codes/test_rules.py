@@ -281,3 +281,19 @@ def test_rules_excludes_table_codes_exist():
     for a, b, sev, _note in rows:
         assert sic.is_valid_item(a) and sic.is_valid_item(b), (a, b)
         assert sev in ("error", "warning", "info")
+
+
+def test_rules_is_dagger_and_load_config(tmp_path):
+    from autocoder.codes.rules import is_dagger, load_rules_config
+    from autocoder.errors import ConfigError
+
+    assert is_dagger("E11.3") and is_dagger("G30.9") and not is_dagger("I10") and not is_dagger("nonsense")
+    assert load_rules_config(None) == RulesConfig()
+    p = tmp_path / "r.json"
+    p.write_text('{"z37_may_be_primary": true}')
+    assert load_rules_config(p).z37_may_be_primary
+    p.write_text("[1, 2]")
+    with pytest.raises(ConfigError):
+        load_rules_config(p)
+    with pytest.raises(ConfigError):
+        load_rules_config(tmp_path / "absent.yaml")
