@@ -74,8 +74,14 @@ PATIENT_LINES = [
 CLINICIANS = ["Dr ___", "Dr ___ (FY1)", "Dr ___, ST3 Medicine", "Mr ___, Consultant Surgeon", "Dr ___ (SHO)",
               "Dr ___, Consultant Physician", "Miss ___, Consultant", "Dr ___ CT2", "___ (ANP)", "Dr ___ FY2"]
 
-WARDS = ["Ward 7", "AMU", "Ward 12B", "Elm Ward", "CCU", "Ward 23", "SAU", "Oak ward", "ASU", "Ward 4 (Ortho)",
-         "Labour ward", "Delivery suite", "Childrens ward", "Day surgery unit", "Frailty unit", "Ward 31"]
+WARDS = ["Ward 7", "AMU", "Ward 12B", "Elm Ward", "Ward 23", "Oak ward", "Ward 31", "Ward 9", "Ash ward", "Ward 15"]
+SPEC_WARDS = {"obs": ["Labour ward", "Delivery suite", "Postnatal ward"], "paed": ["Childrens ward", "PAU", "Puffin ward"],
+              "neo": ["NNU", "Postnatal ward", "Transitional care"], "cardio": ["CCU", "Cardiology ward"],
+              "surg": ["SAU", "Surgical ward 5"], "ortho": ["Ward 4 (Ortho)", "Trauma ward"], "stroke": ["ASU", "HASU"],
+              "geri": ["Frailty unit", "COTE ward 2"], "uro": ["Day surgery unit", "Urology ward"]}
+PAED_DRUGS = ["paracetamol 15 mg/kg QDS PRN", "ibuprofen 10 mg/kg TDS PRN", "amoxicillin 250 mg TDS (5 days)",
+              "salbutamol 100 mcg via spacer PRN", "prednisolone 1 mg/kg OD (3 days)", "Dioralyte", "Calpol PRN",
+              "movicol paediatric 1 sachet OD", "nil regular"]
 
 # ---------------------------------------------------------------- trap templates
 NEG_TEMPLATES = [
@@ -266,7 +272,7 @@ PROGRESS = ["{pt} improved steadily.", "Good clinical response.", "Made a good r
             "Now back to baseline.", "Remained stable throughout.", "Improved and medically fit for discharge.",
             "Reviewed by physio and OT.", "Eating and drinking well."]
 ALSO = ["Also noted to have {m}.", "Incidentally {m}.", "{m} also treated.", "Admission complicated by {m}.",
-        "Developed {m} during admission.", "{m} - managed.", "Additionally {m}.", "In addition, {m} was treated.",
+        "{m} - managed.", "{m} was also addressed.", "Additionally {m}.", "In addition, {m} was treated.",
         "Course complicated by {m}.", "Also had {m}."]
 PROC_SENT = ["{pt} underwent {m}.", "{m} performed on day {d}.", "Had {m}.", "{m} was carried out.", "Proceeded to {m}.",
              "{m} done.", "Underwent {m} without complication.", "{m} on {date}.", "Taken to theatre for {m}."]
@@ -281,3 +287,46 @@ CAUSE_PHRASES = {
     "Y83.8": ["following recent surgery", "post-operative"], "Y83.6": ["after recent abdominal surgery"],
     "Y83.1": ["complicating previous joint replacement"],
 }
+
+# ---------------------------------------------------------------- longer letters
+EXAM = [
+    "On examination {pt_l} was {look}.", "O/E: HR {hr}, BP {sbp}/{dbp}, RR {rr}, SpO2 {sats}% on {o2}, T {temp}.",
+    "Obs on arrival: HR {hr}, BP {sbp}/{dbp}, sats {sats}% {o2}, temp {temp}, NEWS2 {news}.",
+    "Chest: {chest}.", "Abdomen: {abdo}.", "Calves soft and non-tender.", "GCS 15/15, no focal neurology.",
+    "HS I+II+0.", "Clinically {fluid}.", "{pt} looked {look}.", "CRT < 2 s, warm peripheries.",
+    "Neuro exam: {neuro}.", "E: {chest}, {abdo}.",
+]
+LOOK = ["unwell", "comfortable at rest", "pale and clammy", "alert and orientated", "mildly confused", "in pain",
+        "tachypnoeic", "well", "drowsy but rousable", "frail", "distressed"]
+CHEST = ["bibasal crackles", "clear", "reduced air entry at the {side} base", "widespread wheeze", "coarse creps {side} base",
+         "quiet chest", "good air entry bilaterally", "dull to percussion at the {side} base"]
+ABDO = ["soft, non-tender", "tender in the RIF with guarding", "mildly distended, tender epigastrium", "soft, BS present",
+        "RUQ tenderness, Murphy's positive", "generalised tenderness", "SNT", "soft, mild suprapubic tenderness"]
+FLUID = ["dry", "euvolaemic", "fluid overloaded with pitting oedema to the knees", "dry mucous membranes"]
+NEURO = ["no focal deficit", "{side} sided weakness 3/5", "dysarthria, facial droop", "normal tone and power", "unremarkable"]
+O2 = ["air", "room air", "2L NC", "4L", "15L NRB", "28% venturi", "RA"]
+IX_PROSE = ["Bloods showed {inv}.", "Initial bloods: {inv}.", "Results: {inv}.", "{inv}.", "Investigations revealed {inv}.",
+            "Of note {inv}.", "Admission bloods were notable for {inv}."]
+DAYS = ["antibiotics were switched to oral", "the catheter was removed and {pr} passed urine", "bloods were repeated and improving",
+        "physio saw {pr} and {pr} mobilised with a frame", "a swallow assessment was done by SALT", "{pr} spiked a temperature and cultures were sent",
+        "fluid balance was monitored closely", "{pr} was stepped down from HDU", "pain was well controlled on oral analgesia",
+        "the medical team reviewed {pr} on the ward round", "IV fluids were stopped", "oxygen was weaned to air",
+        "{pr} was reviewed by the consultant", "the drain was removed", "diet was reintroduced and tolerated",
+        "the OT completed a kitchen assessment", "{pr} had a further episode overnight", "the wound was checked and was clean",
+        "{pr} was seen by the pharmacist", "a family meeting was held"]
+DISCUSS = ["Discussed with the patient and family.", "TEP completed: for full escalation.", "DNACPR discussed and in place.",
+           "Seen by the pharmacist for medicines reconciliation.", "Capacity assessed and documented.",
+           "Patient understands the diagnosis and the plan.", "Leaflet given.", "Next of kin informed.",
+           "ReSPECT form completed.", "Discussed with the on-call registrar.", "Discussed at the MDT."]
+CONDITION = ["Discharged in a stable condition.", "Fit for discharge on day {d}.", "Going home with family.",
+             "Condition on discharge: good.", "Medically optimised for discharge.", "Discharged home with POC restarted.",
+             "Returned to usual residence.", "Home today."]
+HPC = ["Symptoms started {n} days ago.", "No recent travel or sick contacts.", "Reduced oral intake for {n} days.",
+       "The GP had started antibiotics {n} days earlier without improvement.", "No previous similar episodes.",
+       "Worse on exertion.", "Family were concerned about increasing confusion.", "Independent at baseline.",
+       "Had been feeling tired for a few weeks.", "Called 111 who advised attendance.", "Pain scored {n}/10.",
+       "Symptoms came on suddenly at rest.", "Gradual onset over the last week.", "Eating and drinking less than usual.",
+       "Had a similar but milder episode last year.", "Normally walks with a stick.", "No weight loss, no night sweats.",
+       "Took paracetamol at home with little effect.", "Seen by the out-of-hours GP the day before.",
+       "Collateral history from daughter.", "Mobility has been deteriorating.", "Not opened bowels for {n} days.",
+       "No urinary symptoms.", "Has been more breathless than usual.", "Ambulance crew gave {n} mg morphine."]

@@ -72,6 +72,9 @@ _CLUSTERS = {  # chronic co-occurrence: trigger category -> [(code, probability)
     "I63": [("I10", 0.4), ("E78.0", 0.3), ("I48.9", 0.15)],
     "F03": [("Z60.2", 0.0)],
 }
+_COMPLICATIONS = ["N17.9", "E87.6", "E87.1", "F05.9", "N39.0", "J22", "J18.9", "K59.0", "D64.9", "E86", "L89.9",
+                  "L89.1", "E87.5", "E83.4", "J69.0", "A04.7", "B37.0", "E87.0", "I48.9", "J96.0", "D62",
+                  "E43", "E44.0", "I95.1", "T88.7", "D69.6", "L03.1", "E16.0"]
 _PAED_COMORB = ["J45.9", "L20.9", "F84.0", "F90.0", "Q90.9", "E10.9", "G40.9", "Q21.1"]
 _NO_COMORB_SPECS = {"obs", "neo", "gyn"}
 _MINOR_PROCS = {"U05.1", "X33.2", "X33.3", "M47.9", "G47.5", "L91.2", "L99.7", "A55.9"}
@@ -94,6 +97,7 @@ class Item:
     cause: str | None = None
     cause_text: str | None = None
     mode: str = "present"  # present | probable | uncertain
+    random: bool = False  # an unlinked acute secondary (dropped for planned admissions)
 
 
 @dataclass
@@ -118,6 +122,9 @@ class Plan:
     historical: list[Concept] = field(default_factory=list)
     hypothetical: list[Concept] = field(default_factory=list)
     uncertain: list[Concept] = field(default_factory=list)
+    anticoag: str = "apixaban"
+    verbosity: int = 1
+    los: int = 3
 
 
 class Doc:
@@ -226,7 +233,7 @@ class Generator:
             self._form_cache[c.key] = got
         return got
 
-    def surface(self, c: Concept, side: str | None = None, need_side: bool = False) -> str:
+    def surface(self, c: Concept, side: str | None = None, need_side: bool = False, plain: bool = False) -> str:
         train, test = self.form_lists(c)
         if self.forms == "all":
             pool = c.forms
@@ -237,6 +244,9 @@ class Generator:
         if need_side:
             sided = [f for f in pool if "{side}" in f or "{Side}" in f]
             pool = sided or pool
+        if plain:
+            # negated / hypothetical / family mentions: no qualifier that asserts a finding, e.g. "(CSF lymphocytosis)"
+            pool = [f for f in pool if "(" not in f and "?" not in f] or pool
         f = self.rng.choice(pool)
         if "{side}" in f or "{Side}" in f:
             s = side or self.rng.choice(("left", "right"))
@@ -259,9 +269,9 @@ class Generator:
     def m(self, c: Concept, assertion: str = "present", side: str | None = None) -> Mention:
         if c.system == "opcs4":
             need = any(code.startswith("Z94.S") for code in c.codes)
-            return Mention(c, self.surface(c, side, need), "PROCEDURE", c.code, assertion)
+            return Mention(c, self.surface(c, side, need, plain=assertion != "present"), "PROCEDURE", c.code, assertion)
         label = "SYMPTOM" if ("Y" in c.roles and c.code[0] == "R") else "DIAGNOSIS"
-        return Mention(c, self.surface(c, side), label, c.code, assertion)
+        return Mention(c, self.surface(c, side, plain=assertion != "present"), label, c.code, assertion)
 
     # ------------------------------------------------------------ plan
     def plan(self) -> Plan:
@@ -318,10 +328,17 @@ class Generator:
             n_sec = min(n_sec, 1)
         if symptom_main:
             n_sec = 0  # a definitive acute diagnosis would replace the symptom as the main condition
-        for _ in range(n_sec * 3):
-            if sum(1 for _ in p.secondaries) >= n_sec:
+        for _ in range(n_sec * 4):
+            if len(p.secondaries) >= n_sec:
                 break
-            c = self._pick(self.seconds, self.second_w)
+            if rng.random() < 0.6 and sp not in ("obs", "gyn", "neo"):
+                c = self.concept(rng.choice(_COMPLICATIONS))
+            else:
+                c = self._pick(self.seconds, self.second_w)
+                if sp not in c.specialties and rng.random() < 0.7:
+                    continue
+            if c is None:
+                continue
             if sp in ("obs", "gyn") and not c.code.startswith("O"):
                 continue
             if sp not in ("obs", "gyn") and c.code.startswith("O"):
@@ -330,7 +347,8 @@ class Generator:
                 continue
             if sp != "neo" and c.code.startswith("P"):
                 continue
-            add(p.secondaries, c, "probable" if rng.random() < 0.05 else "present")
+            if add(p.secondaries, c, "probable" if rng.random() < 0.05 else "present"):
+                p.secondaries[-1].random = True
         # chronic comorbidities with co-occurrence clusters
         if sp not in _NO_COMORB_SPECS:
             if age < 16:
@@ -374,6 +392,13 @@ class Generator:
         # procedures
         self._procedures(p, forced)
         p.admission = self._admission(p)
+        if p.admission in ("elective", "day case"):
+            p.secondaries = [it for it in p.secondaries if not it.random or rng.random() < 0.15]
+            if p.admission == "day case":
+                p.comorbs = [it for it in p.comorbs if rng.random() < 0.7]
+        p.anticoag = rng.choice(["apixaban", "rivaroxaban", "warfarin", "edoxaban", "apixaban", "dabigatran"])
+        p.verbosity = rng.choices((0, 1, 2, 3), weights=(18, 37, 30, 15))[0]
+        p.los = 0 if p.admission == "day case" else max(1, int(rng.expovariate(1 / 5)))
         # symptoms explained by the main condition
         syms = [self.concept(s) for s in main.symptoms]
         p.symptoms = [s for s in syms if s is not None and s.code not in have]

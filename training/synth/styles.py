@@ -28,8 +28,14 @@ def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def _date(rng: random.Random) -> str:
-    d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.choice((2025, 2026))
+def _date(rng: random.Random, base: tuple[int, int, int] | None = None, plus: int = 0) -> str:
+    if base is None:
+        d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.choice((2025, 2026))
+    else:
+        import datetime as _dt
+
+        t = _dt.date(base[2], base[1], base[0]) + _dt.timedelta(days=plus)
+        d, m, y = t.day, t.month, t.year
     fmt = rng.random()
     if fmt < 0.5:
         return f"{d:02d}/{m:02d}/{y}"
@@ -150,7 +156,7 @@ def _trap_writer(g, p, doc, kind: str, c) -> W:
             doc.tpl(rng.choice(F.FAMILY_TEMPLATES), m=g.m(c, "family"), rel=rng.choice(F.RELATIVES),
                     age=rng.randint(45, 85))
         elif kind == "hypothetical":
-            sym = rng.choice(["symptoms", "pain", "fever", "breathlessness", "bleeding", "swelling", "confusion"])
+            sym = rng.choice(["pain", "fever", "breathlessness", "bleeding", "swelling", "confusion", "vomiting"])
             tpls = F.HYPO_PROC_TEMPLATES if c.system == "opcs4" else F.HYPO_TEMPLATES
             doc.tpl(rng.choice(tpls), m=g.m(c, "hypothetical"), sym=sym)
         elif kind == "negated":
@@ -178,17 +184,21 @@ def _symptoms_writer(g, p, doc) -> W:
             if i:
                 doc.lit(" and " if i == len(syms) - 1 else ", ")
             doc.ment(g.m(s, "present"))
-        if rng.random() < 0.3:
-            doc.lit(rng.choice([" for 3 days", " over 48 hours", " for a week", " since yesterday", ""]))
 
     return w
 
 
 def _meds(g, p) -> list[str]:
     rng = g.rng
+    if p.age < 16:
+        return rng.sample(F.PAED_DRUGS, k=rng.randint(1, 3))
     out: list[str] = []
     codes = [it.concept.code for it in [p.main] + p.secondaries + p.comorbs + p.status]
     for code in codes:
+        if code == "Z92.1":
+            out.append(p.anticoag + " " + {"apixaban": rng.choice(["5 mg BD", "2.5 mg BD"]), "rivaroxaban": "20 mg OD",
+                                            "warfarin": "as per INR", "edoxaban": "60 mg OD", "dabigatran": "150 mg BD"}[p.anticoag])
+            continue
         for key in (code[:3], code.split("+")[0][:3]):
             if key in F.DRUGS_BY_CODE:
                 out.append(rng.choice(F.DRUGS_BY_CODE[key]))
@@ -237,7 +247,7 @@ def _status_writer(g, p, doc, it) -> W:
     def w() -> None:
         c = it.concept
         if c.code == "Z92.1" and rng.random() < 0.5:
-            drug = rng.choice(["apixaban", "rivaroxaban", "warfarin", "edoxaban", "dabigatran"])
+            drug = p.anticoag
             from .generator import Mention
 
             doc.tpl(rng.choice(["{m}", "anticoagulated ({m})", "{m} for AF"]),
@@ -277,6 +287,14 @@ def _course(g, p, doc, para_break: bool = False) -> None:
     doc.tpl(rng.choice(F.OPENERS), pt=_cap(pt), sym=_symptoms_writer(g, p, doc), dur=rng.choice(["3 day", "1 week", "2 day", "24 hour", "several week"]),
             age=p.age, gender=("man" if p.sex == "M" else "woman") if p.age >= 16 else ("boy" if p.sex == "M" else "girl"))
     doc.lit(" ")
+    if p.verbosity >= 1:
+        for t in rng.sample(F.HPC, k=rng.randint(1, 2 * p.verbosity + 1)):
+            doc.lit(t.format(n=rng.randint(2, 8)) + " ")
+        if para_break and rng.random() < 0.5:
+            doc.lit("\n\n")
+        _exam(g, p, doc, pt)
+    if p.verbosity >= 1 and rng.random() < 0.7:
+        doc.lit(rng.choice(F.IX_PROSE).format(inv=", ".join(_investigations(g, p))) + " ")
     if p.symptom_main:
         doc.tpl(rng.choice(["Final diagnosis {m}.", "{m} - no underlying cause identified.", "Diagnosis: {m}, cause not found.",
                             "Treated as {m} of unclear cause.", "No definitive cause for the {m} was found."]), m=main)
@@ -299,7 +317,30 @@ def _course(g, p, doc, para_break: bool = False) -> None:
         doc.lit(" ")
     for c in p.neg_symptoms:
         doc.tpl(rng.choice(["{w}. ", "{w}. ", "Of note, {w}. "]), w=_trap_writer(g, p, doc, "neg_symptom", c))
+    if p.verbosity >= 1:
+        pr = "him" if p.sex == "M" else "her"
+        for d in sorted(rng.sample(range(1, max(3, p.los + 2)), k=min(p.verbosity + rng.randint(0, 2), max(1, p.los)))):
+            ev = rng.choice(F.DAYS).replace("{pr} mobilised", ("he" if p.sex == "M" else "she") + " mobilised").replace(
+                "{pr} passed", ("he" if p.sex == "M" else "she") + " passed")
+            ev = ev.replace("{pr} spiked", ("He" if p.sex == "M" else "She") + " spiked").replace(
+                "{pr} was", ("he" if p.sex == "M" else "she") + " was").replace("{pr} had", ("he" if p.sex == "M" else "she") + " had")
+            doc.lit(rng.choice(["On day {d} ", "Day {d}: ", "By day {d} ", "On D{d} "]).format(d=d) + ev.replace("{pr}", pr) + ". ")
     doc.lit(rng.choice(F.PROGRESS))
+    if p.verbosity >= 2:
+        doc.lit(" " + " ".join(rng.sample(F.DISCUSS, k=rng.randint(1, 3))))
+    if p.verbosity >= 1 and rng.random() < 0.6:
+        doc.lit(" " + rng.choice(F.CONDITION).format(d=max(1, p.los)))
+
+
+def _exam(g, p, doc, pt: str) -> None:
+    rng = g.rng
+    vals = dict(pt=_cap(pt), pt_l=pt, look=rng.choice(F.LOOK), hr=rng.randint(52, 135), sbp=rng.randint(85, 185),
+                dbp=rng.randint(45, 105), rr=rng.randint(12, 32), sats=rng.randint(86, 100), o2=rng.choice(F.O2),
+                temp=round(rng.uniform(35.8, 39.4), 1), news=rng.randint(0, 9),
+                chest=rng.choice(F.CHEST).format(side=p.side), abdo=rng.choice(F.ABDO), fluid=rng.choice(F.FLUID),
+                neuro=rng.choice(F.NEURO).format(side=p.side))
+    for t in rng.sample(F.EXAM, k=rng.randint(1, 2 + p.verbosity)):
+        doc.lit(t.format(**vals) + " ")
 
 
 def _sentence_list(g, doc, intro: str, writers: list[W]) -> None:
@@ -325,9 +366,12 @@ def structured(g, p, doc) -> None:
     if pl:
         doc.lit(pl + "\n")
     if rng.random() < 0.7:
-        doc.lit(rng.choice([f"Specialty: {p.specialty}\n", f"Consultant: Dr ___ ({p.specialty})\n", f"Ward: {rng.choice(F.WARDS)}\n"]))
+        doc.lit(rng.choice([f"Specialty: {p.specialty}\n", f"Consultant: Dr ___ ({p.specialty})\n", f"Ward: {rng.choice(F.SPEC_WARDS.get(p.spec, F.WARDS))}\n"]))
     if rng.random() < 0.7:
-        doc.lit(f"Admitted: {_date(rng)}  Discharged: {_date(rng)}\n")
+        base = (rng.randint(1, 28), rng.randint(1, 12), rng.choice((2025, 2026)))
+        doc.lit(rng.choice(["Admitted: {a}  Discharged: {b}\n", "Date of admission: {a}\nDate of discharge: {b}\n",
+                            "Adm {a} - D/C {b}\n", "Admission date {a}; discharge date {b}; LOS {n} days\n"]).format(
+            a=_date(rng, base), b=_date(rng, base, p.los), n=p.los))
     doc.lit("\n")
     main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
 
@@ -539,7 +583,7 @@ def gp_letter(g, p, doc) -> None:
 def handover(g, p, doc) -> None:
     rng = g.rng
     main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
-    doc.lit(rng.choice([f"ED handover -> {rng.choice(F.WARDS)}", "Handover (ED to ward)", "ED to AMU handover",
+    doc.lit(rng.choice([f"ED handover -> {rng.choice(F.SPEC_WARDS.get(p.spec, F.WARDS))}", "Handover (ED to ward)", "ED to AMU handover",
                         "SBAR handover", "Ward handover / discharge"]) + "\n")
     doc.lit(rng.choice(["S: ", "Situation: ", "PC: "]) + f"{p.age}{p.sex} with ")
     _symptoms_writer(g, p, doc)()
