@@ -13,8 +13,11 @@ Formats (auto-detected; `system` may be forced):
 - `nhs-icd10-metadata`: the NHS ICD-10 5th Edition codes/titles/metadata TSV with header columns
   CODE, ALT_CODE, USAGE, USAGE_UK, DESCRIPTION, MODIFIER_4, MODIFIER_5, QUALIFIERS, GENDER_MASK,
   MIN_AGE, MAX_AGE, TREE_DESCRIPTION. GENDER_MASK is read as 1 = male only, 2 = female only,
-  anything else = no limit (letters M/F are also accepted); MIN_AGE / MAX_AGE are whole years (blank =
-  no limit); USAGE containing DAGGER / ASTERISK marks the code.
+  anything else (0, blank) = no limit (letters M/F are also accepted); MIN_AGE / MAX_AGE are whole
+  years (blank, MIN_AGE 0 or MAX_AGE >= 120 such as 999 = no limit); USAGE containing DAGGER /
+  ASTERISK marks the code; MODIFIER_4 / MODIFIER_5 texts are appended to DESCRIPTION ("Type 2
+  diabetes mellitus - With renal complications") unless already in it; CODE such as `E10.-` is the
+  category E10.
 """
 
 from __future__ import annotations
@@ -129,6 +132,20 @@ def _sex(v: str | None) -> str | None:
     return {"1": "M", "M": "M", "MALE": "M", "2": "F", "F": "F", "FEMALE": "F"}.get(v)
 
 
+NO_MAX_AGE = 120   # MAX_AGE at or above this (e.g. 999) means "no upper limit"
+
+
+def _meta_title(r: dict) -> str:
+    """DESCRIPTION plus the 4th/5th-character modifier texts when the file splits them out
+    ("Type 2 diabetes mellitus" + "With renal complications"), as HES extracts show them."""
+    title = (r.get("DESCRIPTION") or "").strip()
+    for key in ("MODIFIER_4", "MODIFIER_5"):
+        mod = (r.get(key) or "").strip()
+        if mod and mod.lower() not in title.lower():
+            title = f"{title} - {mod}" if title else mod
+    return title
+
+
 def parse_rows(text: str, fmt: str) -> list[dict]:
     """Raw rows {code, title, [sex, min_age, max_age, usage]} from a file (codes not yet canonical)."""
     rows: list[dict] = []
@@ -137,12 +154,17 @@ def parse_rows(text: str, fmt: str) -> list[dict]:
         reader.fieldnames = [c.strip().upper() for c in reader.fieldnames or []]
         for r in reader:
             usage = (r.get("USAGE") or "").upper()
+            min_age, max_age = _int_or_none(r.get("MIN_AGE")), _int_or_none(r.get("MAX_AGE"))
+            if min_age == 0:
+                min_age = None
+            if max_age is not None and max_age >= NO_MAX_AGE:
+                max_age = None
             rows.append({
                 "code": (r.get("CODE") or r.get("ALT_CODE") or "").strip(),
-                "title": (r.get("DESCRIPTION") or "").strip(),
+                "title": _meta_title(r),
                 "sex": _sex(r.get("GENDER_MASK")),
-                "min_age": _int_or_none(r.get("MIN_AGE")),
-                "max_age": _int_or_none(r.get("MAX_AGE")),
+                "min_age": min_age,
+                "max_age": max_age,
                 "usage": "dagger" if "DAGGER" in usage else "asterisk" if "ASTER" in usage else None,
             })
         return rows
