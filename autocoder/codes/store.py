@@ -271,7 +271,9 @@ def import_file(path: str | Path, system: str | None = None, fmt: str | None = N
         raw = r["code"]
         try:
             if system == "icd10":
-                canon, _mark = icd.canonical_shape(raw)
+                canon, mark = icd.canonical_shape(raw)
+                if fmt == "nhs-icd10-metadata" and not r.get("usage") and mark:
+                    r["usage"] = mark          # "A17.0†" / "G01*" marks on the code itself
             else:
                 canon, _w = opcs.canonical_shape(raw)
         except ValueError:

@@ -69,7 +69,7 @@ def test_commands_search_text_and_json(app):
 def test_commands_import_then_show_uses_store(app, fresh_home, fixtures_dir):
     res = runner.invoke(app, ["codes", "import", str(fixtures_dir / "icd10_metadata.tsv")])
     assert res.exit_code == 0, res.output
-    assert "imported 15 icd10 codes" in res.output and "5-character UK codes: 3" in res.output
+    assert "imported 16 icd10 codes" in res.output and "5-character UK codes: 3" in res.output
     res = runner.invoke(app, ["codes", "show", "J96.00", "--json"])
     assert json.loads(res.output)["code"] == "J96.00"
     res = runner.invoke(app, ["codes", "import", str(fixtures_dir / "opcs4_codes.csv"), "--json"])

@@ -65,7 +65,7 @@ def test_store_import_system_override(fresh_home, fixtures_dir):
 def test_store_import_metadata_tsv_gives_uk_fifth_characters_and_limits(fresh_home, fixtures_dir):
     rep = import_file(fixtures_dir / "icd10_metadata.tsv")
     assert (rep.system, rep.format) == ("icd10", "nhs-icd10-metadata")
-    assert rep.n_codes == 15 and rep.n_skipped == 1          # the block row A00-A09 is skipped
+    assert rep.n_codes == 16 and rep.n_skipped == 1          # the block row A00-A09 is skipped
     assert rep.n_with_5th == 3 and rep.n_with_sex == 3 and rep.n_with_age == 3   # 0/0/999 = no limits
     reset_terminology()
     term = get_terminology()
@@ -78,6 +78,7 @@ def test_store_import_metadata_tsv_gives_uk_fifth_characters_and_limits(fresh_ho
     assert term.age_limits("R54") == (65, 130)
     assert term.sex_limit("I10") is None and term.age_limits("I10") is None
     assert term.icd10.item("H36.0").usage == "asterisk"
+    assert term.icd10.item("G01").usage == "asterisk"            # mark on the code itself
     assert term.icd10.title("E11.9") == "Type 2 diabetes mellitus - Without complications"
     assert term.icd10.title("E10") == "Type 1 diabetes mellitus"      # CODE "E10.-" is the category
     assert term.age_limits("E11.9") is None and term.sex_limit("E11.9") is None
