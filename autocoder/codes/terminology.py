@@ -30,9 +30,9 @@ class CodeHit(BaseModel):
 
 
 # Built-in sex limits used when no UK metadata is loaded: (first, last) 3-character ranges.
-FEMALE_ONLY = [("O00", "O99"), ("C51", "C58"), ("N70", "N98"), ("D25", "D28"), ("D06", "D06"),
+FEMALE_ONLY = [("O00", "O99"), ("C51", "C58"), ("N70", "N98"), ("D25", "D28"), ("D06", "D06"), ("D07.0", "D07.3"),
                ("D39", "D39"), ("Z32", "Z37"), ("Z39", "Z39")]
-MALE_ONLY = [("C60", "C63"), ("N40", "N51"), ("D07.4", "D07.6"), ("D40", "D40")]
+MALE_ONLY = [("C60", "C63"), ("N40", "N51"), ("D07.4", "D07.6"), ("D29", "D29"), ("D40", "D40")]
 PERINATAL = ("P00", "P96")
 
 
