@@ -541,7 +541,11 @@ def sequence_procedures(codes: Iterable[str], primary: str | None = None) -> lis
     groups = [order(g) for g in groups]
     if primary is not None:
         p = _safe_norm(primary, "opcs4")
+        # the operation the primary belongs to goes first (a Y/Z code given as "primary" moves
+        # its main code's group: Y/Z codes can never lead)
         gi = next((k for k, g in enumerate(groups) if g and g[0] == p), None)
+        if gi is None:
+            gi = next((k for k, g in enumerate(groups) if p in g), None)
         if gi is None:
             groups.insert(0, [p])
         else:

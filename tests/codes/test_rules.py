@@ -247,6 +247,9 @@ def test_sequence_procedures_subsidiaries_follow_main_code():
     assert sequence_procedures(["J18.3", "Y75.2", "E85.1"]) == ["J18.3", "Y75.2", "E85.1"]
     assert sequence_procedures(["e851", "W371", "Z942"], primary="W37.1") == ["W37.1", "Z94.2", "E85.1"]
     assert sequence_procedures([]) == []
+    # a subsidiary given as primary moves its operation first, never leads itself
+    assert sequence_procedures(["E85.1", "W37.1", "Z94.2"], primary="Z94.2") == ["W37.1", "Z94.2", "E85.1"]
+    assert sequence_procedures(["Y53.4", "E85.1"], primary="Y53.4")[0] == "E85.1"
 
 
 def test_sequence_procedures_laterality_last_per_operation():
