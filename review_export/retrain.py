@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -113,6 +114,59 @@ class Deps:
     log_lineage: Callable[[str | None, str, str, dict, dict], None]
 
 
+class _EvalCache:
+    """Loads each registered version and evaluates it on a given episode list once per retrain.
+
+    Why: the comparison table and D2's gate (training.evaluate.promote) evaluate the same two models on
+    the same fixed set. promote() has no parameter for precomputed scores, so while it runs its module's
+    evaluate_pipeline and CodingPipeline.load are wrapped by this memo: same rule, half the work."""
+
+    def __init__(self) -> None:
+        from autocoder.pipeline import CodingPipeline
+        from training import evaluate as E
+
+        self.pipes: dict = {}
+        self.evals: dict = {}
+        self._load = CodingPipeline.load          # the real (bound) classmethod, captured before any patch
+        self._evaluate = E.evaluate_pipeline
+
+    def load(self, source, **kw):
+        key = (str(source), tuple(sorted(kw.items())))
+        if key not in self.pipes:
+            self.pipes[key] = self._load(source, **kw)
+        return self.pipes[key]
+
+    def evaluate(self, pipe, episodes, top_k: int = 50):
+        key = (pipe.model_version, getattr(pipe, "config_hash", ""), str(getattr(pipe, "bundle_dir", "")),
+               tuple(getattr(e, "id", None) for e in episodes), top_k)
+        if key not in self.evals:
+            self.evals[key] = self._evaluate(pipe, episodes, top_k)
+        return self.evals[key]
+
+    @contextmanager
+    def patched(self, eval_module):
+        from autocoder.pipeline import CodingPipeline
+
+        orig_eval = eval_module.evaluate_pipeline
+        orig_load = CodingPipeline.__dict__["load"]
+
+        def evaluate_pipeline(pipe, episodes, top_k=50):
+            return self.evaluate(pipe, episodes, top_k)
+
+        cache = self
+
+        def load(cls, source=None, **kw):
+            return cache.load(source, **kw)
+
+        eval_module.evaluate_pipeline = evaluate_pipeline
+        CodingPipeline.load = classmethod(load)
+        try:
+            yield
+        finally:
+            eval_module.evaluate_pipeline = orig_eval
+            CodingPipeline.load = orig_load
+
+
 def _default_deps() -> Deps:
     from training.config import load_config
 
@@ -144,16 +198,16 @@ def _default_deps() -> Deps:
         p = cfg.promote
         return fixed_eval_set(p.eval_n, p.eval_seed, p.include_test_letters)
 
-    def evaluate(uri: str, eps: list) -> dict:
-        from autocoder.pipeline import CodingPipeline
-        from training.evaluate import evaluate_pipeline
+    cache = _EvalCache()
 
-        return evaluate_pipeline(CodingPipeline.load(uri), eps)[0]
+    def evaluate(uri: str, eps: list) -> dict:
+        return cache.evaluate(cache.load(uri), eps)[0]
 
     def promote(**kw) -> dict:
-        from training.evaluate import promote as _promote
+        import training.evaluate as E
 
-        return _promote(**kw)
+        with cache.patched(E):
+            return E.promote(**kw)
 
     def log_lineage(run_id, model_name, version, params, metrics) -> None:
         from mlflow import MlflowClient

@@ -109,3 +109,29 @@ def test_retrain_rejects_feedback_without_gold(tmp_path, train_config):
     p.write_text(json.dumps({"id": "EP-9", "text": "x"}) + "\n")
     with pytest.raises(AutocoderError, match="EP-9"):
         run_retrain(RetrainOptions(feedback=p, config=train_config), FakeTraining().deps())
+
+
+def test_retrain_eval_cache_evaluates_each_model_once_and_restores_the_patch(monkeypatch):
+    import types
+
+    from autocoder.pipeline import CodingPipeline
+    from review_export.retrain import _EvalCache
+    from training import evaluate as E
+
+    calls = []
+    monkeypatch.setattr(E, "evaluate_pipeline", lambda pipe, eps, top_k=50: calls.append(pipe.model_version)
+                        or ({"micro_f1": 0.5}, []))
+    loads = []
+    monkeypatch.setattr(CodingPipeline, "load", classmethod(
+        lambda cls, source=None, **kw: loads.append(source) or SimpleNamespace(model_version=source)))
+    cache = _EvalCache()
+    eps = [SimpleNamespace(id="E1")]
+    cache.evaluate(cache.load("models:/autocoder/2"), eps)
+    fake_module = types.SimpleNamespace(evaluate_pipeline=E.evaluate_pipeline)
+    original_load = CodingPipeline.__dict__["load"]
+    with cache.patched(fake_module):
+        # what promote() does inside: load by URI, evaluate on the same episodes
+        fake_module.evaluate_pipeline(CodingPipeline.load("models:/autocoder/2"), eps)
+        fake_module.evaluate_pipeline(CodingPipeline.load("models:/autocoder/1"), eps)
+    assert calls == ["models:/autocoder/2", "models:/autocoder/1"] and loads == calls
+    assert CodingPipeline.__dict__["load"] is original_load and fake_module.evaluate_pipeline is E.evaluate_pipeline
