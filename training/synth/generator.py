@@ -47,7 +47,9 @@ _GROUPS = {
     "K92": "GIB", "K25": "GIB", "K26": "GIB", "I85": "GIB", "O80": "DELIV", "O82": "DELIV",
     "G40": "SEIZ", "G41": "SEIZ", "R56": "SEIZ", "E87": None, "I26": "PE", "I80": "DVT",
     "Z95": None, "Z96": None, "M54": "BACK", "M51": "BACK", "M48": "BACK",
-    "H81": "VERT", "R42": "VERT", "J96": "RF",
+    "H81": "VERT", "R42": "VERT", "J96": "RF", "F17": "SMOKE", "Z72": "SMOKE", "H25": "CAT", "H26": "CAT",
+    "C34": "LUNGCA", "C18": "CRC", "C19": "CRC", "C20": "CRC", "C25": "PANCA", "C15": "OESCA", "D12": "POLYP",
+    "K62": "POLYP", "K63": "POLYP", "M05": "RA", "M06": "RA", "I44": "BLOCK", "I45": "BLOCK", "K64": "PILES",
 }
 _NA = {"E87.0": "NA", "E87.1": "NA", "E87.5": "K", "E87.6": "K"}
 

@@ -139,6 +139,12 @@ def generic_forms(title: str) -> list[str]:
     """Plausible letter wordings of an official title: drop 'unspecified', brackets, reorder 'X of Y'."""
     t = re.sub(r"\s*\[[^\]]*\]", "", title)
     t = re.sub(r"\s*\([^)]*\)", "", t).strip()
+    t = re.sub(r"\s*:\s*", ": ", t)
+    m = re.match(r"^(Malignant neoplasm|Benign neoplasm|Secondary and unspecified malignant neoplasm): (.+)$", t)
+    if m:  # "Malignant neoplasm: Caecum" -> "malignant neoplasm of caecum", "caecum cancer"
+        site = m.group(2)[:1].lower() + m.group(2)[1:]
+        t = f"{m.group(1)} of {site}"
+    t = re.sub(r" : ", " - ", t)
     forms = [t]
     short = _UNSPEC.sub("", t).strip(" ,")
     if short and short != t:
@@ -146,7 +152,7 @@ def generic_forms(title: str) -> list[str]:
     base = short or t
     forms.append(base[:1].lower() + base[1:])
     m = re.match(r"^(.+?) of (?:the )?(.+)$", base)
-    if m and len(base.split()) <= 7 and "," not in base:
+    if m and len(base.split()) <= 7 and "," not in base and ":" not in base:
         forms.append(f"{m.group(2)} {m.group(1).lower()}")
     seen, out = set(), []
     for f in forms:
@@ -183,12 +189,13 @@ def _read_generic(path: Path) -> list[Concept]:
         if len(parts) < 5:
             raise ValueError(f"{path.name}:{n}: expected 5 tab-separated fields code,weight,roles,specialty,demo")
         code, w, roles, sp, demo = parts[:5]
+        hand = [f.strip() for f in parts[5].split("|") if f.strip()] if len(parts) > 5 else []
         title = _icd_title(code)
         if not title:
             log.warning("extra diagnosis %s has no title in the loaded terminology; skipped", code)
             continue
         line = f"{code} w={w} r={roles} sp={sp} " + " ".join(f"d={d}" for d in demo.split(";") if d and d != "-")
-        c = _parse_line(line + " :: " + " | ".join(generic_forms(title)), "icd10", n, path)
+        c = _parse_line(line + " :: " + " | ".join(generic_forms(title) + hand), "icd10", n, path)
         c.generic = True
         out.append(c)
     return out
@@ -247,8 +254,14 @@ def load_lexicon(use_hes: bool = True, flatten: float = 0.5) -> Lexicon:
     known = {c.code for c in dx}
     extra_path = DATA_DIR / "extra_diagnoses.tsv"
     if extra_path.exists():
-        dx += [c for c in _read_generic(extra_path) if c.code not in known]
+        taken = {f.lower() for c in dx for f in c.forms}
+        for c in _read_generic(extra_path):
+            # a generic wording that a hand-written concept already uses would give one phrase two codes
+            c.forms = [f for f in c.forms if f.lower() not in taken]
+            if c.code not in known and c.forms:
+                dx.append(c)
     px = _read_concepts(DATA_DIR / "procedures.txt", "opcs4")
+    _apply_code_limits(dx)
     source = "hand"
     if use_hes:
         hi, ho = _hes_usage("icd10"), _hes_usage("opcs4")
@@ -257,6 +270,32 @@ def load_lexicon(use_hes: bool = True, flatten: float = 0.5) -> Lexicon:
             _apply_prior(dx, hi, flatten, 30.0)
             _apply_prior(px, ho, flatten, 30.0)
     return Lexicon(dx, px, source)
+
+
+def _apply_code_limits(concepts: list[Concept]) -> None:
+    """Tighten sex/age to the terminology's per-code limits (helper A's tables) when they are loaded,
+    so generated demographics can never fail the sex/age validation rules."""
+    try:
+        from autocoder.codes import get_terminology
+
+        term = get_terminology()
+    except Exception:  # noqa: BLE001 - terminology not available: hand limits only
+        return
+    for c in concepts:
+        for code in c.codes:
+            try:
+                sex, ages = term.sex_limit(code), term.age_limits(code)
+            except Exception:  # noqa: BLE001
+                continue
+            if sex in ("M", "F") and c.sex is None:
+                c.sex = sex
+            if ages:
+                lo, hi = ages
+                c.age_min = max(c.age_min, lo if lo is not None else 0)
+                c.age_max = min(c.age_max, hi if hi is not None else 130)
+        if c.age_min > c.age_max:
+            log.warning("concept %s: age limits conflict (%s-%s); weight set to 0", c.key, c.age_min, c.age_max)
+            c.weight = 0
 
 
 def _apply_prior(concepts: list[Concept], usage: dict[str, int], flatten: float, scale: float) -> None:
