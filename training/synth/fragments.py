@@ -298,10 +298,11 @@ EXAM = [
 ]
 LOOK = ["unwell", "comfortable at rest", "pale and clammy", "alert and orientated", "mildly confused", "in pain",
         "tachypnoeic", "well", "drowsy but rousable", "frail", "distressed"]
-CHEST = ["bibasal crackles", "clear", "reduced air entry at the {side} base", "widespread wheeze", "coarse creps {side} base",
-         "quiet chest", "good air entry bilaterally", "dull to percussion at the {side} base"]
-ABDO = ["soft, non-tender", "tender in the RIF with guarding", "mildly distended, tender epigastrium", "soft, BS present",
-        "RUQ tenderness, Murphy's positive", "generalised tenderness", "SNT", "soft, mild suprapubic tenderness"]
+CHEST = ["bibasal crackles", "reduced air entry at the {side} base", "widespread wheeze", "coarse creps {side} base",
+         "clear", "good air entry bilaterally", "vesicular breath sounds, no added sounds", "clear to auscultation"]
+ABDO = ["soft, non-tender", "tender in the RIF with guarding", "mildly distended, tender epigastrium",
+        "RUQ tenderness, Murphy's positive", "generalised tenderness", "soft, mild suprapubic tenderness", "soft, BS present", "SNT",
+        "abdo SNT"]
 FLUID = ["dry", "euvolaemic", "fluid overloaded with pitting oedema to the knees", "dry mucous membranes"]
 NEURO = ["no focal deficit", "{side} sided weakness 3/5", "dysarthria, facial droop", "normal tone and power", "unremarkable"]
 O2 = ["air", "room air", "2L NC", "4L", "15L NRB", "28% venturi", "RA"]

@@ -248,7 +248,7 @@ class Generator:
             pool = sided or pool
         if plain:
             # negated / hypothetical / family mentions: no qualifier that asserts a finding, e.g. "(CSF lymphocytosis)"
-            pool = [f for f in pool if "(" not in f and "?" not in f] or pool
+            pool = [f for f in pool if not _ASSERTIVE.search(f)] or pool
         f = self.rng.choice(pool)
         if "{side}" in f or "{Side}" in f:
             s = side or self.rng.choice(("left", "right"))
@@ -486,10 +486,10 @@ class Generator:
             return "maternity"
         if p.procs:
             adm = p.procs[0].adm
-            if adm == "el" and rng.random() < 0.8:
-                return "elective"
-            if adm == "dc" and rng.random() < 0.85:
-                return "day case"
+            if adm == "el":
+                return "elective" if rng.random() < 0.9 else "emergency"
+            if adm == "dc":
+                return "day case" if rng.random() < 0.85 else "elective"
         return "transfer" if rng.random() < 0.03 else "emergency"
 
     def _traps(self, p: Plan, have: set[str]) -> None:
@@ -609,6 +609,7 @@ class Generator:
                        style=p.style, traps={k: v for k, v in counts.items() if v})
 
 
+_ASSERTIVE = re.compile(r"[(?]| on |\b\d{2,}\b|\bin \d|\bknown\b|\bprevious\b|\bold\b|\bhistory\b|\bhx\b|\bs/p\b", re.I)
 _DELIVERY = ("R17", "R18", "R21", "R22", "R24")
 
 

@@ -334,11 +334,14 @@ def _course(g, p, doc, para_break: bool = False) -> None:
 
 def _exam(g, p, doc, pt: str) -> None:
     rng = g.rng
+    code = p.main.concept.code
     vals = dict(pt=_cap(pt), pt_l=pt, look=rng.choice(F.LOOK), hr=rng.randint(52, 135), sbp=rng.randint(85, 185),
                 dbp=rng.randint(45, 105), rr=rng.randint(12, 32), sats=rng.randint(86, 100), o2=rng.choice(F.O2),
                 temp=round(rng.uniform(35.8, 39.4), 1), news=rng.randint(0, 9),
-                chest=rng.choice(F.CHEST).format(side=p.side), abdo=rng.choice(F.ABDO), fluid=rng.choice(F.FLUID),
-                neuro=rng.choice(F.NEURO).format(side=p.side))
+                chest=rng.choice(F.CHEST if code.startswith(("J", "I50", "I26", "U07")) else F.CHEST[4:]).format(side=p.side),
+                abdo=rng.choice(F.ABDO if code.startswith(("K", "R10", "N10", "N20", "A09")) else F.ABDO[:1] + F.ABDO[-3:-1]),
+                fluid=rng.choice(F.FLUID),
+                neuro=rng.choice(F.NEURO if code.startswith(("I6", "G45", "G4", "R47")) else F.NEURO[3:]).format(side=p.side))
     for t in rng.sample(F.EXAM, k=rng.randint(1, 2 + p.verbosity)):
         doc.lit(t.format(**vals) + " ")
 
