@@ -9,8 +9,8 @@ set form without a dot (`I10X`, `J441`).
 
 from __future__ import annotations
 
-import re
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
