@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from autocoder import __version__
 from autocoder.serve.metrics import ServeMetrics
 from autocoder.serve.routers import admin, batches, code, codes, episodes, health
-from autocoder.serve.runtime import PipelineHolder, PipelineLike
+from autocoder.serve.runtime import MicroBatcher, PipelineHolder, PipelineLike
 from autocoder.serve.security import AccessLogMiddleware, BodyLimitMiddleware
 from autocoder.serve.settings import ServeSettings, load_settings, settings_summary
 from autocoder.serve.store import ReviewStore
@@ -86,6 +86,7 @@ def create_app(settings: ServeSettings | None = None, pipeline: PipelineLike | N
         log.info("serving with settings %s", settings_summary(settings))
         if not holder.ready:
             holder.load_async()
+        st.batcher = MicroBatcher(holder, settings.micro_batch_max) if settings.micro_batch_max > 0 else None
         st.worker = BatchWorker(st.store, holder, chunk_size=settings.batch_chunk_size, metrics=metrics)
         if settings.start_worker:
             st.worker.start()   # resumes unfinished batches from the store
@@ -93,6 +94,8 @@ def create_app(settings: ServeSettings | None = None, pipeline: PipelineLike | N
             yield
         finally:
             st.worker.stop()
+            if st.batcher is not None:
+                st.batcher.stop()
             if own_store:
                 st.store.close()
 
@@ -105,6 +108,7 @@ def create_app(settings: ServeSettings | None = None, pipeline: PipelineLike | N
     app.state.store = store
     app.state.terminology = terminology
     app.state.worker = None
+    app.state.batcher = None
     app.state.worker_notify = lambda: app.state.worker.notify() if app.state.worker else None
     if settings.auth_disabled:
         log.warning("AUTH DISABLED (auth_disabled=true): every caller is admin; development only")

@@ -122,3 +122,40 @@ def test_settings_from_yaml_and_env(tmp_path):
         load_settings(cfg, env={})
     default = load_settings(env={})
     assert default.host == "127.0.0.1" and default.auth_disabled is False and default.api_keys == {}
+
+
+def test_micro_batcher_groups_queued_requests_and_isolates_failures():
+    from autocoder.schemas import Episode
+    from autocoder.serve.runtime import MicroBatcher, PipelineHolder
+
+    gate = threading.Event()
+    sizes: list[int] = []
+
+    class Slow(FakePipeline):
+        def predict(self, episodes, top_k=0):
+            sizes.append(len(episodes))
+            gate.wait(10)
+            return super().predict(episodes, top_k)
+
+    pipe = Slow(fail_on="BOOM")
+    b = MicroBatcher(PipelineHolder(None, pipeline=pipe), max_batch=8)
+    try:
+        first = b.submit(Episode(id="0", text="COPD"))
+        while not sizes:           # the model is busy with the first request ...
+            threading.Event().wait(0.01)
+        futs = [b.submit(Episode(id=str(i), text=t)) for i, t in
+                enumerate(["diabetes", "BOOM", "pneumonia"], start=1)]
+        ranked = b.submit(Episode(id="4", text="COPD"), top_k=3)
+        gate.set()                 # ... so the next three go in one call, the top_k one in its own
+        assert first.result(10)[1].id == "0"
+        assert futs[0].result(10)[1].diagnosis_codes() == ["E11.9"]
+        assert futs[2].result(10)[1].id == "3"
+        try:
+            futs[1].result(10)
+            raise AssertionError("the failing letter must fail its own request")
+        except RuntimeError as exc:
+            assert "simulated" in str(exc)
+        assert ranked.result(10)[1].ranked_diagnoses[0].code == "J44.1"
+        assert sizes[:2] == [1, 3] and sorted(pipe.coded_ids) == ["0", "1", "3", "4"]
+    finally:
+        b.stop()

@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 
 from autocoder.serve.api_models import EPISODE_EXAMPLE, CodingResultOut, EpisodeIn
 from autocoder.serve.deps import HolderDep, MetricsDep, SettingsDep, StoreDep
@@ -34,7 +34,7 @@ def require_ready(holder) -> None:
                         422: {"description": "invalid episode (the message names the field)"},
                         503: {"description": "model not loaded yet"}})
 def code_episode(
-    user: CoderUser, settings: SettingsDep, store: StoreDep, holder: HolderDep, metrics: MetricsDep,
+    request: Request, user: CoderUser, settings: SettingsDep, store: StoreDep, holder: HolderDep, metrics: MetricsDep,
     episode: Annotated[EpisodeIn, Body(openapi_examples={"letter": {"summary": "A short letter",
                                                                     "value": EPISODE_EXAMPLE}})],
     top_k: int = Query(0, ge=0, le=500, description="also return the ranked candidate lists (top k)"),
@@ -44,7 +44,11 @@ def code_episode(
     require_ready(holder)
     ep = episode
     t0 = time.perf_counter()
-    pipe, (result,) = holder.predict([ep], top_k=top_k)
+    batcher = request.app.state.batcher
+    if batcher is not None:
+        pipe, result = batcher.code(ep, top_k=top_k)
+    else:
+        pipe, (result,) = holder.predict([ep], top_k=top_k)
     store.save_coded(ep, result, pipe.config_hash)
     metrics.episodes_coded.labels(via="api").inc()
     log.info("coded episode %s by %s (%d chars, %d dx, %d proc) in %.0f ms", ep.id, user.name, len(ep.text),
