@@ -185,6 +185,38 @@ def search_cmd(
         typer.echo(f"{h.system:6} {h.display:8} {h.score:6.3f}  {h.title}")
 
 
+@codes_app.command("check")
+def check_cmd(
+    diagnoses: list[str] = typer.Argument(None, help="ICD-10 codes in order (first = primary)."),  # noqa: B008
+    procedures: str = typer.Option("", "--proc", "-p", help="OPCS-4 codes in order, comma separated."),
+    sex: str | None = typer.Option(None, "--sex", help="M, F or U."),
+    age: int | None = typer.Option(None, "--age", min=0, max=130, help="Age in whole years."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Run the coding rules on one ad-hoc code list and show the NHS sequence.
+
+    Exit status 1 when an error-level rule fails."""
+    from autocoder.codes.rules import sequence_diagnoses, sequence_procedures, validate_codes
+
+    dx = list(diagnoses or [])
+    px = [c.strip() for c in procedures.split(",") if c.strip()]
+    sx = sex.strip().upper() if sex else None
+    warns = validate_codes(dx, px, sex=sx, age=age)
+    seq_dx = sequence_diagnoses(dx) if dx else []
+    seq_px = sequence_procedures(px) if px else []
+    if as_json:
+        typer.echo(json.dumps({"warnings": [w.model_dump() for w in warns], "sequence_diagnoses": seq_dx,
+                               "sequence_procedures": seq_px}, indent=2))
+    else:
+        for w in warns:
+            typer.echo(f"{w.severity:7} {w.rule:36} {','.join(w.codes):16} {w.message}")
+        if not warns:
+            typer.echo("no rule findings")
+        typer.echo(f"sequence: diagnoses {' '.join(seq_dx) or '-'} | procedures {' '.join(seq_px) or '-'}")
+    if any(w.severity == "error" for w in warns):
+        raise typer.Exit(1)
+
+
 @codes_app.command("info")
 def info_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Which code tables are loaded (WHO ICD-10, UK overlay, OPCS-4 core / imported) and their sizes."""

@@ -147,3 +147,14 @@ def test_commands_info(app):
     assert res.exit_code == 0
     info = json.loads(res.output)
     assert info["icd10_codes"] > 12000 and info["opcs4_codes"] >= 400 and info["opcs4_strict"] is False
+
+
+def test_commands_check_ad_hoc_codes(app):
+    res = runner.invoke(app, ["codes", "check", "H36.0", "E11.3", "I10", "--proc", "Z94.2,W37.1"])
+    assert res.exit_code == 1
+    assert "asterisk-not-primary" in res.output and "opcs4-subsidiary-not-primary" in res.output
+    assert "diagnoses E11.3 H36.0 I10 | procedures W37.1 Z94.2" in res.output
+    res = runner.invoke(app, ["codes", "check", "J44.1", "I10", "--sex", "m", "--age", "70", "--json"])
+    assert res.exit_code == 0
+    out = json.loads(res.output)
+    assert out["warnings"] == [] and out["sequence_diagnoses"] == ["J44.1", "I10"]
