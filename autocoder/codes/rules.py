@@ -7,7 +7,7 @@ and a severity (error = the code set breaks a classification rule; warning = pro
 should look; info = worth knowing).
 
 Rule ids (see RULES below): unknown-code, non-leaf-code, uk-5th-character-truncated,
-opcs4-not-in-core-table, duplicate-code, asterisk-not-primary, asterisk-not-after-dagger,
+opcs4-not-in-core-table, opcs4-5th-character-dropped, duplicate-code, asterisk-not-primary, asterisk-not-after-dagger,
 agent-code-not-primary, external-cause-not-primary, external-cause-not-after-condition,
 outcome-of-delivery-not-primary, sex-mismatch, age-mismatch, covid-condition-without-b97.2,
 symptom-explained-by-diagnosis, excludes-clash, opcs4-subsidiary-not-primary, opcs4-subsidiary-without-main.
@@ -38,6 +38,7 @@ RULES: dict[str, str] = {
     "non-leaf-code": "category that has subdivisions: code to the full length",
     "uk-5th-character-truncated": "UK 5th character not in the loaded table; truncated to the WHO leaf",
     "opcs4-not-in-core-table": "OPCS-4 code not in the core table (no full table imported to check it)",
+    "opcs4-5th-character-dropped": "local OPCS-4 5th character dropped (submitted codes have 4)",
     "duplicate-code": "same diagnosis code recorded twice",
     "asterisk-not-primary": "asterisk (manifestation) code in primary position",
     "asterisk-not-after-dagger": "asterisk code not directly after its dagger (aetiology) code",
@@ -244,6 +245,8 @@ def _norm_list(codes: Iterable[str], system: str, cfg: RulesConfig,
                 out.append(_w("uk-5th-character-truncated", [str(raw), canon], warn, "warning", cfg))
             elif not table.is_valid(canon):
                 out.append(_w("opcs4-not-in-core-table", [canon], warn, "info", cfg))
+            else:
+                out.append(_w("opcs4-5th-character-dropped", [str(raw), canon], warn, "info", cfg))
         if system == "icd10" and not term.icd10.is_leaf(canon):
             who_kids = term.icd10.who_children(canon)
             kids = term.icd10.children(canon)

@@ -80,6 +80,8 @@ def test_rules_uk_fifth_character_truncation_warns_on_who_table():
 def test_rules_opcs4_outside_core_is_info_only():
     ws = validate_codes([], ["A01.1"])
     assert [(w.rule, w.severity) for w in ws] == [("opcs4-not-in-core-table", "info")]
+    ws = validate_codes([], ["E85.11"])
+    assert [(w.rule, w.severity) for w in ws] == [("opcs4-5th-character-dropped", "info")]
 
 
 def test_rules_duplicate_diagnosis():
