@@ -2,15 +2,18 @@
 
 Why both: ConText reads the sentence ("no", "?", "ruled out", "previous", "mother had", "if ...
 consider"), but a UK letter also says things by where it puts them. Under "Family history" every
-condition is the relative's; under "Past medical history" a chronic condition (COPD, T2DM) is a
-current comorbidity to code (present) while an episodic one (MI, PE, fracture) or a dated one
-("appendicectomy 1989") is history. Which conditions are episodic is a data file
-(configs/extract/episodic_codes.txt)."""
+condition is the relative's. Under "Past medical history" a condition is a current comorbidity
+(present: "PMH: COPD, T2DM", and also "MI" which codes as old MI) unless the sentence marks it as
+over ("appendicectomy 1989", "previous MI 2010", "pneumonia as a child", "(resolved)"); an
+operation listed there was not done this episode, so it is historical.
+
+Flags are computed from the ConText modifiers on each span (not medspaCy's span attributes) so that
+our extra category CONFIRMED ("likely X - treated as such", "?PE confirmed on CTPA") can cancel an
+uncertainty cue. A "?" written straight after a mention ("UTI?") also makes it uncertain."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from loguru import logger as _loguru
 from spacy.language import Language
@@ -23,6 +26,9 @@ _loguru.disable("PyRuSH")
 #: Which flag wins when several apply: a negated or family mention is never coded as the patient's
 #: condition, so those rank first; history ranks last (a "?previous MI" is still uncertain).
 PRIORITY = ("family", "negated", "hypothetical", "uncertain", "historical")
+
+_CATEGORY_FLAG = {"NEGATED_EXISTENCE": "negated", "POSSIBLE_EXISTENCE": "uncertain", "HISTORICAL": "historical",
+                  "FAMILY": "family", "HYPOTHETICAL": "hypothetical"}
 
 
 @dataclass
@@ -41,17 +47,6 @@ class Assertion:
         return "present"
 
 
-def read_prefixes(path: Path) -> tuple[str, ...]:
-    if not path.exists():
-        return ()
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            out.append(line)
-    return tuple(out)
-
-
 class AssertionContext:
     def __init__(self, nlp: Language, cfg: PipelineConfig) -> None:
         from medspacy.context import ConText, ConTextRule
@@ -62,17 +57,26 @@ class AssertionContext:
                                max_scope=cfg.context.max_scope)
         self.context.add(ConTextRule.from_json(str(cfg.path(cfg.context.rules))))
         self.semantics = cfg.sections.semantics
-        self.episodic = read_prefixes(cfg.path("extract/episodic_codes.txt"))
 
     def __call__(self, doc: Doc) -> Doc:
         if doc.ents:
             self.context(doc)
         return doc
 
-    def assertion(self, span: Span, section: str | None, top_code: str | None) -> Assertion:
-        a = Assertion(negated=bool(span._.is_negated), uncertain=bool(span._.is_uncertain),
-                      historical=bool(span._.is_historical), family=bool(span._.is_family),
-                      hypothetical=bool(span._.is_hypothetical))
+    def assertion(self, span: Span, section: str | None, text: str | None = None) -> Assertion:
+        """Flags for one entity span; `text` is doc.text (pass it: spaCy rebuilds it on every access)."""
+        a = Assertion()
+        cats = {m.category for m in span._.modifiers}
+        for cat in cats:
+            flag = _CATEGORY_FLAG.get(cat)
+            if flag:
+                setattr(a, flag, True)
+        if text is None:
+            text = span.doc.text
+        if span.end_char < len(text) and text[span.end_char] == "?":
+            a.uncertain = True
+        if "CONFIRMED" in cats:
+            a.uncertain = False
         rule = self.semantics.get(section or "")
         if rule == "family":
             a.family = True
@@ -80,9 +84,6 @@ class AssertionContext:
             a.historical = True
         elif rule == "hypothetical":
             a.hypothetical = True
-        elif rule == "history_unless_chronic":
-            if span.label_ == "PROCEDURE":
-                a.historical = True      # an operation listed in PMH was not done this episode
-            elif not a.historical and top_code and top_code.startswith(self.episodic):
-                a.historical = True
+        elif rule == "history_unless_chronic" and span.label_ == "PROCEDURE":
+            a.historical = True      # an operation listed in PMH was not done this episode
         return a

@@ -20,18 +20,20 @@ def doc_to_entities(doc: Doc, sections: list[Section], context: AssertionContext
                     candidates_for: Callable[[str, str], list[Candidate]]) -> list[Entity]:
     sources: dict[tuple[int, int], str] = doc.user_data.get(SOURCE_KEY, {})
     out = []
+    text = doc.text
     for span in doc.ents:
         out.append(span_to_entity(span, sections, context, candidates_for,
-                                   sources.get((span.start_char, span.end_char), "ner")))
+                                   sources.get((span.start_char, span.end_char), "ner"), text))
     return out
 
 
 def span_to_entity(span: Span, sections: list[Section], context: AssertionContext,
-                   candidates_for: Callable[[str, str], list[Candidate]], source: str) -> Entity:
+                   candidates_for: Callable[[str, str], list[Candidate]], source: str,
+                   text: str | None = None) -> Entity:
     sec = section_at(sections, span.start_char)
     section = sec.category if sec else None
     cands = candidates_for(span.text, span.label_)
-    a = context.assertion(span, section, cands[0].code if cands else None)
+    a = context.assertion(span, section, text)
     return Entity(text=span.text, start=span.start_char, end=span.end_char, label=span.label_,
                   section=section, assertion=a.status, negated=a.negated, uncertain=a.uncertain,
                   historical=a.historical, family=a.family, hypothetical=a.hypothetical,

@@ -7,10 +7,12 @@ into the model bundle. The config is written next to the model so a run is repro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -220,13 +222,14 @@ def train_ner(episodes: list[Episode], out_dir: Path, n_iter: int | None = None,
         db_train.to_disk(tmpd / "train.spacy")
         db_dev.to_disk(tmpd / "dev.spacy")
         words = sum(len(e.text.split()) for e in train)
-        steps_per_epoch = max(1, words // 1500)
-        eval_freq = max(5, min(400, steps_per_epoch))
+        steps_per_epoch = max(1, words // 2000)
+        eval_freq = max(5, min(1000, steps_per_epoch))   # about once an epoch: evaluation is not free
         (tmpd / "config.cfg").write_text(render_config(ner, n_iter, eval_freq), encoding="utf-8")
         from spacy.cli.train import train as spacy_train
 
-        spacy_train(tmpd / "config.cfg", tmpd / "out",
-                    overrides={"paths.train": str(tmpd / "train.spacy"), "paths.dev": str(tmpd / "dev.spacy")})
+        with contextlib.redirect_stdout(sys.stderr):   # spaCy's progress table must not pollute stdout
+            spacy_train(tmpd / "config.cfg", tmpd / "out",
+                        overrides={"paths.train": str(tmpd / "train.spacy"), "paths.dev": str(tmpd / "dev.spacy")})
         # the final weights (a fixed, small number of epochs); dev is scored below for the card
         if out_dir.exists():
             shutil.rmtree(out_dir)

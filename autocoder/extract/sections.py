@@ -19,8 +19,12 @@ from autocoder.errors import ConfigError
 SECTION_CATEGORIES = (
     "presenting_complaint", "history", "past_medical_history", "past_surgical_history", "diagnosis",
     "procedures", "investigations", "examination", "medications", "plan", "allergies",
-    "social_history", "family_history",
+    "social_history", "family_history", "other",
 )
+
+#: Sections that are usually one line ("FH: mother - breast ca"): when the heading has text on its
+#: own line, the section ends at the end of that line.
+ONE_LINE = {"family_history", "social_history", "allergies"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,11 @@ class SectionDetector:
             rf"(?im)^[ \t]*{bullet}(?P<h>{alt})[ \t]*(?::|[ \t]-[ \t]|-[ \t]|\u2013|$)[ \t]*")
         # B: inline after a sentence end, colon required ("... stable. PMH: COPD")
         self._inline_re = re.compile(rf"(?i)(?<=[.;])[ \t]+(?P<h>{alt})[ \t]*:[ \t]*")
+        # C: any other heading ends the previous section (category "other"): an ALL-CAPS line of up to
+        # six words, or 1-3 capitalised words + ":" at the start of a line without a bullet
+        self._generic_re = re.compile(
+            r"(?m)^[ \t]*(?P<h>(?:[A-Z][A-Z/&()'-]*[ \t]*){1,6})[ \t]*:?[ \t]*$"
+            r"|^(?P<h2>[A-Z][A-Za-z/&'-]*(?:[ \t][A-Za-z/&'-]+){0,2})[ \t]*:(?=[ \t]|$)")
 
     @staticmethod
     def _norm(s: str) -> str:
@@ -71,10 +80,22 @@ class SectionDetector:
                 h0, h1 = m.span("h")
                 cat = self.alias_to_cat[self._norm(m.group("h"))]
                 hits.setdefault(h0, (h0, m.end(), cat, text[h0:h1]))
+        for m in self._generic_re.finditer(text):
+            g = "h" if m.group("h") else "h2"
+            h0, h1 = m.span(g)
+            if h0 in hits or any(h0 < b and a < h1 for a, b, _, _ in hits.values()):
+                continue
+            if g == "h" and sum(c.isalpha() for c in m.group("h")) < 4:
+                continue
+            hits[h0] = (h0, m.end(), "other", text[h0:h1].strip())
         ordered = sorted(hits.values())
         out = []
         for i, (h0, body, cat, title) in enumerate(ordered):
             end = ordered[i + 1][0] if i + 1 < len(ordered) else len(text)
+            if cat in ONE_LINE:
+                eol = text.find("\n", body)
+                if eol != -1 and text[body:eol].strip():
+                    end = min(end, eol + 1)
             out.append(Section(cat, title, h0, body, end))
         return out
 
@@ -87,4 +108,6 @@ def section_at(sections: list[Section], offset: int) -> Section | None:
             found = s
         else:
             break
+    if found is not None and offset >= found.end:
+        return None   # after a one-line section, before the next heading
     return found

@@ -35,6 +35,11 @@ def _assert_of(extractor, text, mention):
     ("If chest pain recurs consider repeat troponin.", "chest pain", "hypothetical"),
     ("74 year old man with COPD.", "COPD", "present"),
     ("3/7 h/o productive cough.", "productive cough", "present"),
+    ("Possible UTI - treated as such.", "UTI", "present"),
+    ("UTI? Sent MSU.", "UTI", "uncertain"),
+    ("Pneumonia 2015 - resolved.", "Pneumonia", "historical"),
+    ("Cough - nil.", "Cough", "negated"),
+    ("Return if any signs of DVT.", "DVT", "hypothetical"),
 ])
 def test_context_assertions(extractor, text, mention, assertion):
     assert _assert_of(extractor, text, mention).assertion == assertion
@@ -50,8 +55,12 @@ def test_context_flags_consistent(extractor):
     ("PMH:\n- COPD\n- T2DM", "COPD", "present"),
     ("PMH:\n- appendicectomy 1989\n- COPD", "appendicectomy", "historical"),
     ("PMH:\n- NSTEMI 2010\n- HTN", "NSTEMI", "historical"),
-    ("PMH:\n- PE\n- HTN", "PE", "historical"),
-    ("PMH:\n- PE\n- HTN", "HTN", "present"),
+    ("PMH:\n- PE 2019\n- HTN", "PE", "historical"),
+    ("PMH:\n- PE 2019\n- HTN", "HTN", "present"),
+    ("PMH:\n- HTN (dx 2013)\n- MI", "HTN", "present"),
+    ("PMH:\n- HTN (dx 2013)\n- MI", "MI", "present"),
+    ("PMH:\n- pneumonia as a child\n- MI", "pneumonia", "historical"),
+    ("FH: mother - breast cancer\nNo chest pain.", "chest pain", "negated"),
 ])
 def test_context_section_semantics(extractor, text, mention, assertion):
     assert _assert_of(extractor, text, mention).assertion == assertion
