@@ -60,10 +60,12 @@ SOCIAL = ["Lives with wife in a bungalow, independent with ADLs.", "Lives alone,
           "Lives with husband, mobilises with a stick.", "Nursing home resident.", "Residential home, Zimmer frame.",
           "Lives with partner and 2 children.", "Ex-smoker (stopped 2010), drinks 10 units/week.",
           "Never smoked, no alcohol.", "Independent, still driving.", "Lives with daughter, POC QDS.",
-          "Works as a builder. Drinks socially.", "Student, lives with parents.", "Retired teacher, lives with wife.",
+          "Works as a builder. Drinks socially.", "Retired teacher, lives with wife.",
           "Ex-smoker 30 pack years.", "Lives in warden-controlled flat.", "Drinks approx 20 units/week.",
           "Mobile with rollator, package of care TDS.", "Lives with mum and dad, attends nursery.",
           "Works in IT, lives alone.", "Lives with son, uses wheelchair outdoors."]
+SOCIAL_CHILD = ["Lives with mum and dad, attends nursery.", "Lives with parents and older sibling.", "Attends primary school.",
+                "Lives with mum; no social care involvement.", "Immunisations up to date.", "Lives with parents, no smokers at home."]
 
 PATIENT_LINES = [
     "Patient: ___   NHS number: ___   DOB: ___", "Name: ___  Hospital no: ___", "Re: ___, DOB ___",
@@ -91,6 +93,9 @@ NEG_TEMPLATES = [
     "query {m} - excluded", "{m} was considered but excluded", "no {m}", "negative for {m}",
     "{m} has been ruled out", "{test} - no {m}", "There was no evidence of {m} on {test}.",
     "{m} was ruled out with a negative {test}", "low suspicion of {m}, {test} normal - excluded",
+    "{test}: no {m}", "No {m} on {test}", "{test} excluded {m}", "{m} unlikely - {test} normal, not treated",
+    "?{m} -> {test} clear", "no convincing evidence of {m}", "{m} - not confirmed, {test} negative",
+    "{test} showed no evidence of {m}", "NOT {m}", "{m} was discounted",
 ]
 NEG_TESTS = {
     "I26": ["CTPA", "CT pulmonary angiogram", "V/Q scan"], "I21": ["serial troponins", "troponin", "ECG and troponin"],
@@ -115,7 +120,7 @@ HIST_TEMPLATES = [
     "{m} {year} - resolved", "past history of {m}, no recurrence", "{m} years ago, nil since", "remote {m}",
     "treated for {m} as a child",
 ]
-HIST_DX = ["A15.0", "J18.9", "N39.0", "L03.1", "K35.8", "K80.0", "N20.1", "A09.9", "J45.9", "K25.9", "H66.9",
+HIST_DX = ["N17.9", "E87.1", "D64.9", "A15.0", "J18.9", "N39.0", "L03.1", "K35.8", "K80.0", "N20.1", "A09.9", "J45.9", "K25.9", "H66.9",
            "I80.2", "J93.1", "S52.5", "S82.8", "B02.9", "K85.9", "O00.1", "G51.0", "F32.9"]
 HIST_PROC = ["open_appx", "lap_chole", "tonsillectomy", "hernia_repair", "el_cs", "tah", "circ", "grommets", "lap_appx"]
 HIST_PROC_TEMPLATES = ["previous {m}", "{m} {year}", "s/p {m}", "{m} as a child", "had {m} in {year}",
@@ -195,7 +200,7 @@ INV_BY_CODE = {
     "J44": ["ABG: pH 7.31, pCO2 7.2, pO2 7.9", "CXR hyperexpanded, no consolidation", "peak flow 180", "VBG pH 7.33"],
     "J22": ["CXR clear", "CRP 48", "sputum sent"], "I26": ["CTPA: filling defects {side} lower lobe", "D-dimer 2.1",
             "CTPA showed bilateral segmental emboli", "echo - no RV strain"],
-    "I21": ["troponin 845 -> 1620", "ECG: ST depression V4-V6", "hs-troponin 76 then 310", "echo EF 45%, anterior hypokinesia"],
+    "I21": ["troponin 845 -> 1620", "trop 34 \u2192 410", "ECG: ST depression V4-V6", "hs-troponin 76 then 310", "echo EF 45%, anterior hypokinesia"],
     "I48": ["ECG: AF rate 140", "ECG - AF 120 bpm", "TFTs normal", "echo: dilated LA, EF 55%"],
     "I50": ["BNP 2400", "echo EF 30%", "CXR: upper lobe diversion, bilateral effusions", "NT-proBNP 5,600"],
     "I63": ["CT head: early ischaemic change {side} MCA territory", "CT head - no haemorrhage", "MRI: acute infarct",
@@ -203,14 +208,14 @@ INV_BY_CODE = {
     "G45": ["CT head normal", "carotid doppler no significant stenosis", "ECG sinus rhythm", "ABCD2 4"],
     "N39": ["urine dip: leucs +++, nitrites +", "MSU: E. coli > 10^5", "urine culture mixed growth", "CRP 96"],
     "A41": ["lactate 4.1", "blood cultures: E. coli", "lactate 2.8 -> 1.2", "CRP 310, WCC 21", "blood cultures negative"],
-    "N17": ["creatinine 245 (baseline 90)", "Cr 180 -> 102 on discharge", "USS KUB: no hydronephrosis", "urea 18.2"],
+    "N17": ["creatinine 245 (baseline 90)", "Cr 180 -> 102 on discharge", "Cr 245 \u2192 130", "Cr \u2191 210", "USS KUB: no hydronephrosis", "urea 18.2"],
     "S72": ["XR pelvis: displaced intracapsular #NOF", "hip X-ray - {side} intertrochanteric fracture", "Hb 98 post-op",
             "XR {side} hip: fracture"],
     "K35": ["CT abdomen: acute appendicitis", "USS: non-compressible appendix", "WCC 15.3, CRP 88"],
     "K80": ["USS abdomen: gallstones, thick-walled GB", "LFTs: ALP 210", "USS: cholelithiasis"],
     "K85": ["lipase 2,400", "amylase 1,860", "CT: peripancreatic stranding", "USS: gallstones"],
     "K92": ["Hb 72", "Glasgow-Blatchford 12", "urea 21", "OGD findings as below"],
-    "E87": ["Na 118 -> 131", "serum osmolality 252", "K 2.7", "urine Na 45"],
+    "E87": ["Na 118 -> 131", "Na 119 \u2192 128", "Na \u2193 121", "serum osmolality 252", "K 2.7", "urine Na 45"],
     "E10": ["pH 7.12, ketones 5.8", "glucose 32", "bicarbonate 9"], "L03": ["CRP 140", "WCC 13.2", "Doppler negative"],
     "I80": ["Doppler: occlusive DVT {side} popliteal vein", "D-dimer raised"],
     "R55": ["ECG sinus rhythm", "lying/standing BP: no drop", "24h tape normal", "echo normal"],
@@ -275,7 +280,9 @@ ALSO = ["Also noted to have {m}.", "Incidentally {m}.", "{m} also treated.", "Ad
         "{m} - managed.", "{m} was also addressed.", "Additionally {m}.", "In addition, {m} was treated.",
         "Course complicated by {m}.", "Also had {m}."]
 PROC_SENT = ["{pt} underwent {m}.", "{m} performed on day {d}.", "Had {m}.", "{m} was carried out.", "Proceeded to {m}.",
-             "{m} done.", "Underwent {m} without complication.", "{m} on {date}.", "Taken to theatre for {m}."]
+             "{m} done.", "Underwent {m} without complication.", "{m} on {date}.", "{m} was uneventful."]
+THEATRE_SENT = ["Taken to theatre for {m}.", "Went to theatre on day {d} for {m}.", "Listed and had {m}.",
+                "{m} under GA on day {d}."]
 CAUSE_PHRASES = {
     "W19": ["after a fall at home", "following a fall", "after a mechanical fall", "post fall", "fall from standing"],
     "W01": ["after tripping over", "slipped and fell", "tripped on a kerb", "after a trip and fall"],
@@ -331,3 +338,7 @@ HPC = ["Symptoms started {n} days ago.", "No recent travel or sick contacts.", "
        "Took paracetamol at home with little effect.", "Seen by the out-of-hours GP the day before.",
        "Collateral history from daughter.", "Mobility has been deteriorating.", "Not opened bowels for {n} days.",
        "No urinary symptoms.", "Has been more breathless than usual.", "Ambulance crew gave {n} mg morphine."]
+ELECTIVE_OPENERS = ["{pt} was admitted electively for management of {m}.", "Elective admission for {m}.",
+                    "{pt} attended as a day case with {m}.", "Planned admission: known {m}, listed for surgery.",
+                    "{pt} came in from the waiting list with {m}.", "Day case admission. Indication: {m}.",
+                    "Admitted from pre-op clinic for treatment of {m}.", "Listed electively for {m}."]

@@ -150,6 +150,11 @@ class Doc:
 
     def ment(self, m: Mention) -> None:
         t = m.text
+        if self.typo_rate and len(t) > 6 and " " not in t.strip() and self.rng.random() < self.typo_rate * 0.25:
+            t2 = _typo(self.rng, t)  # occasional misspelt mention (single words only, so spans stay clean)
+            # never produce one of the concept's own (possibly held-out) spellings by accident
+            if m.concept is None or t2.lower() not in {f.lower() for f in m.concept.forms}:
+                t = t2
         self.spans.append(GoldSpan(start=self.n, end=self.n + len(t), label=m.label, code=m.code,
                                    assertion=m.assertion, text=t))
         self.raw(t)
@@ -545,7 +550,8 @@ class Generator:
         rng = self.rng
         surgical = bool(p.procs) and p.procs[0].code[0] not in "UX" and p.procs[0].code not in _MINOR_PROCS \
             and p.procs[0].code[:3] not in ("E85", "X40", "K63") and p.spec in ("surg", "ortho", "uro", "gyn", "obs", "ophth", "ent", "vasc", "plastics", "derm")
-        w = {"structured": 30, "bullets": 20, "narrative": 16, "gp_letter": 16, "handover": 8, "problem_list": 10,
+        planned = p.admission in ("elective", "day case")
+        w = {"structured": 30, "bullets": 20, "narrative": 16, "gp_letter": 16, "handover": 0 if planned else 8, "problem_list": 10,
              "op_note": 35 if surgical else 0}
         names = list(w)
         return rng.choices(names, weights=[w[k] for k in names])[0]

@@ -11,6 +11,8 @@ from typing import Callable
 from . import fragments as F
 
 W = Callable[[], None]
+_THEATRE = ("W", "T", "H0", "H1", "H3", "J1", "J3", "Q", "M65", "M42", "N30", "A65", "C71", "F34", "R17", "R18", "S06",
+            "S57", "X11", "K40", "K60", "M27", "M29")
 
 
 # ---------------------------------------------------------------- small helpers
@@ -22,6 +24,14 @@ def _pt(rng: random.Random, p) -> str:
         opts = ["Mr ___" if he else "Mrs ___", "the patient", "he" if he else "she", "___",
                 "this gentleman" if he else "this lady", "Mr ___" if he else "Ms ___", "our patient"]
     return rng.choice(opts)
+
+
+def _agesex(rng: random.Random, p) -> str:
+    word = ("man" if p.sex == "M" else "woman") if p.age >= 16 else ("boy" if p.sex == "M" else "girl")
+    if p.age == 0:
+        return rng.choice(["infant", f"{rng.randint(1, 11)} month old", f"{rng.randint(2, 27)} day old baby"])
+    return rng.choice([f"{p.age}{p.sex}", f"{p.age} yo {p.sex}", f"{p.age}-year-old {word}", f"{p.age}y {p.sex}",
+                       f"{p.age} {p.sex}", f"{p.sex}, {p.age}"])
 
 
 def _cap(s: str) -> str:
@@ -270,9 +280,9 @@ def _with_qualifier(g, doc, w: W) -> W:
     return q
 
 
-def _pmh_items(g, p, doc, include_uncertain: bool = False) -> list[W]:
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
-    items = [_with_qualifier(g, doc, w) for w in pmh] + status + hist
+def _pmh_items(g, p, doc, include_uncertain: bool = False, coded: bool = True, hist: bool = True) -> list[W]:
+    main, secs, pmh, status, hist_w, procs = _block_writers(g, p, doc)
+    items = ([_with_qualifier(g, doc, w) for w in pmh] + status if coded else []) + (hist_w if hist else [])
     if include_uncertain:
         items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     g.rng.shuffle(items)
@@ -284,21 +294,30 @@ def _course(g, p, doc, para_break: bool = False) -> None:
     rng = g.rng
     pt = _pt(rng, p)
     main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
-    doc.tpl(rng.choice(F.OPENERS), pt=_cap(pt), sym=_symptoms_writer(g, p, doc), dur=rng.choice(["3 day", "1 week", "2 day", "24 hour", "several week"]),
-            age=p.age, gender=("man" if p.sex == "M" else "woman") if p.age >= 16 else ("boy" if p.sex == "M" else "girl"))
-    doc.lit(" ")
-    if p.verbosity >= 1:
-        for t in rng.sample(F.HPC, k=rng.randint(1, 2 * p.verbosity + 1)):
-            doc.lit(t.format(n=rng.randint(2, 8)) + " ")
-        if para_break and rng.random() < 0.5:
-            doc.lit("\n\n")
-        _exam(g, p, doc, pt)
+    planned = p.admission in ("elective", "day case") and bool(procs)
+    if planned:
+        # planned admission: the procedure is the reason for admission (mentioned again below)
+        doc.tpl(rng.choice(F.ELECTIVE_OPENERS), pt=_cap(pt), m=main)
+        doc.lit(" ")
+        if p.verbosity >= 2:
+            _exam(g, p, doc, pt)
+    else:
+        doc.tpl(rng.choice(F.OPENERS), pt=_cap(pt), sym=_symptoms_writer(g, p, doc),
+                dur=rng.choice(["3 day", "1 week", "2 day", "24 hour", "several week"]), age=p.age,
+                gender=("man" if p.sex == "M" else "woman") if p.age >= 16 else ("boy" if p.sex == "M" else "girl"))
+        doc.lit(" ")
+        if p.verbosity >= 1:
+            for t in rng.sample(F.HPC, k=rng.randint(1, 2 * p.verbosity + 1)):
+                doc.lit(t.format(n=rng.randint(2, 8)) + " ")
+            if para_break and rng.random() < 0.5:
+                doc.lit("\n\n")
+            _exam(g, p, doc, pt)
     if p.verbosity >= 1 and rng.random() < 0.7:
         doc.lit(rng.choice(F.IX_PROSE).format(inv=", ".join(_investigations(g, p))) + " ")
     if p.symptom_main:
         doc.tpl(rng.choice(["Final diagnosis {m}.", "{m} - no underlying cause identified.", "Diagnosis: {m}, cause not found.",
                             "Treated as {m} of unclear cause.", "No definitive cause for the {m} was found."]), m=main)
-    else:
+    elif not planned:
         doc.tpl(rng.choice(F.FOUND), m=main)
     doc.lit(" ")
     for c in p.negated:
@@ -307,8 +326,10 @@ def _course(g, p, doc, para_break: bool = False) -> None:
     if rng.random() < 0.8:
         doc.tpl(rng.choice(F.TREATED), pt=_cap(pt), tx=_tx(g, p))
         doc.lit(" ")
-    for w in procs:
-        doc.tpl(rng.choice(F.PROC_SENT), pt=_cap(pt), m=w, d=rng.randint(1, 5), date=_date(rng))
+    for c in p.procs:
+        w = _proc_writer(g, p, doc, c)
+        tpls = F.PROC_SENT + F.THEATRE_SENT if c.code.startswith(_THEATRE) else F.PROC_SENT
+        doc.tpl(rng.choice(tpls), pt=_cap(pt), m=w, d=rng.randint(1, 5) if not planned else rng.choice((0, 1)), date=_date(rng))
         doc.lit(" ")
     if para_break and rng.random() < 0.5:
         doc.lit("\n\n")
@@ -317,7 +338,7 @@ def _course(g, p, doc, para_break: bool = False) -> None:
         doc.lit(" ")
     for c in p.neg_symptoms:
         doc.tpl(rng.choice(["{w}. ", "{w}. ", "Of note, {w}. "]), w=_trap_writer(g, p, doc, "neg_symptom", c))
-    if p.verbosity >= 1:
+    if p.verbosity >= 1 and p.admission != "day case":
         pr = "him" if p.sex == "M" else "her"
         for d in sorted(rng.sample(range(1, max(3, p.los + 2)), k=min(p.verbosity + rng.randint(0, 2), max(1, p.los)))):
             ev = rng.choice(F.DAYS).replace("{pr} mobilised", ("he" if p.sex == "M" else "she") + " mobilised").replace(
@@ -378,17 +399,25 @@ def structured(g, p, doc) -> None:
     doc.lit("\n")
     main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
 
+    merged = rng.random() < 0.3  # comorbidities listed with the secondary diagnoses, not in a PMH section
+
     def dx():
+        if rng.random() < 0.2:
+            doc.lit(rng.choice(["Diagnoses (in order):\n", "DIAGNOSES\n", "Diagnosis/problems:\n"]))
+            extra = _pmh_items(g, p, doc, hist=False) if merged else []
+            _write_list(doc, [main] + secs + extra, rng.choice(("numbered", "numbered2", "dash")))
+            return
         doc.lit(_heading(rng, "dx", hf))
         main()
         doc.lit("\n")
-        if secs:
-            if rng.random() < 0.6:
+        extra = _pmh_items(g, p, doc, hist=False) if merged else []
+        if secs or extra:
+            if rng.random() < 0.7:
                 doc.lit(_heading(rng, "sec", hf))
-            _write_list(doc, secs, lf)
+            _write_list(doc, secs + extra, lf)
 
     def pmh_sec():
-        items = _pmh_items(g, p, doc)
+        items = _pmh_items(g, p, doc, coded=not merged)
         if not items and rng.random() < 0.5:
             return
         doc.lit(_heading(rng, "pmh", hf))
@@ -426,7 +455,7 @@ def structured(g, p, doc) -> None:
         doc.lit(_heading(rng, "allergy", 2) + rng.choice(F.ALLERGIES) + "\n")
 
     def social():
-        doc.lit(_heading(rng, "social", hf) + rng.choice(F.SOCIAL) + "\n")
+        doc.lit(_heading(rng, "social", hf) + rng.choice(F.SOCIAL_CHILD if p.age < 16 else F.SOCIAL) + "\n")
 
     def fh():
         if not p.family:
@@ -464,7 +493,7 @@ def bullets(g, p, doc) -> None:
     main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
     if rng.random() < 0.5:
         doc.lit(rng.choice(["d/c summary", "Discharge summary", "DC summary - " + p.specialty, "TTO/d/c"]) + "\n")
-    doc.lit(f"{p.age}{p.sex} " + rng.choice(["", "", f"({p.specialty})", "adm " + _date(rng)]) + "\n")
+    doc.lit(_agesex(rng, p) + " " + rng.choice(["", "", f"({p.specialty})", "adm " + _date(rng)]) + "\n")
     doc.lit(rng.choice(["Dx: ", "dx - ", "Imp: ", "Diagnosis: ", "DX: "]))
     main()
     doc.lit("\n")
@@ -588,7 +617,7 @@ def handover(g, p, doc) -> None:
     main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
     doc.lit(rng.choice([f"ED handover -> {rng.choice(F.SPEC_WARDS.get(p.spec, F.WARDS))}", "Handover (ED to ward)", "ED to AMU handover",
                         "SBAR handover", "Ward handover / discharge"]) + "\n")
-    doc.lit(rng.choice(["S: ", "Situation: ", "PC: "]) + f"{p.age}{p.sex} with ")
+    doc.lit(rng.choice(["S: ", "Situation: ", "PC: "]) + _agesex(rng, p) + " with ")
     _symptoms_writer(g, p, doc)()
     doc.lit("\n" + rng.choice(["B: ", "Background: ", "PMH: "]))
     items = _pmh_items(g, p, doc)
