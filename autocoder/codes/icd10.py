@@ -182,8 +182,14 @@ class Icd10:
             if item is None:
                 parent = self._nearest_parent(code)
                 if parent is None and len(code) > 3:
-                    # unknown category: create it from the code itself so the tree stays connected
-                    continue
+                    # a category the WHO table lacks (e.g. UK emergency-use U06): create it so the tree
+                    # stays connected; its title comes from the file if the file lists it
+                    cat = code[:3]
+                    self._items[cat] = Icd10Item(code=cat, title=(codes.get(cat) or {}).get("t") or "",
+                                                 parent=None, chapter=self._chapter_for_new(cat), who=False,
+                                                 uk=True)
+                    added.append(cat)
+                    parent = cat
                 chapter = self._items[parent].chapter if parent else self._chapter_for_new(code)
                 item = Icd10Item(code=code, title=rec.get("t") or "", parent=parent, chapter=chapter,
                                  who=False)

@@ -14,7 +14,7 @@ from autocoder.errors import UnknownCodeError
 
 def test_store_import_icd10_release_text_without_dots(fresh_home, fixtures_dir):
     rep = import_file(fixtures_dir / "icd10_release.txt")
-    assert (rep.system, rep.format, rep.n_codes) == ("icd10", "text", 8)
+    assert (rep.system, rep.format, rep.n_codes) == ("icd10", "text", 9)
     assert rep.n_with_5th == 3
     assert store_path("icd10").is_file() and str(fresh_home) in rep.store_path
     reset_terminology()
@@ -25,6 +25,8 @@ def test_store_import_icd10_release_text_without_dots(fresh_home, fixtures_dir):
     assert icd.is_valid("U07.3") and icd.chapter("U07.3") == "XXII"    # UK-only code
     assert not icd.is_leaf("J96.0") and icd.who_children("J96.0") == []
     assert icd.display("J96.00") == "J96.00"
+    assert icd.is_valid("U06.9") and icd.parent("U06.9") == "U06" and icd.chapter("U06.9") == "XXII"
+    assert not icd.is_leaf("U06")                  # category created for a code the WHO table lacks
 
 
 def test_store_import_opcs4_release_text_with_dots_and_header(fresh_home, fixtures_dir):
