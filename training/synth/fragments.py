@@ -342,3 +342,21 @@ ELECTIVE_OPENERS = ["{pt} was admitted electively for management of {m}.", "Elec
                     "{pt} attended as a day case with {m}.", "Planned admission: known {m}, listed for surgery.",
                     "{pt} came in from the waiting list with {m}.", "Day case admission. Indication: {m}.",
                     "Admitted from pre-op clinic for treatment of {m}.", "Listed electively for {m}."]
+
+# more contexts for present (coded) mentions
+FOUND += [
+    "Investigations were consistent with {m}.", "The working diagnosis was {m}, which was confirmed.",
+    "A diagnosis of {m} was made.", "{m} was confirmed.", "Clinically this was {m}.",
+    "We made a diagnosis of {m}.", "The team felt this represented {m}.", "Seen by the registrar: {m}.",
+    "Final impression: {m}.", "This was treated as {m}.", "Overall the picture was that of {m}.",
+    "{pt_dummy}Assessment confirmed {m}.", "Diagnosed as {m} on the post-take ward round.", "Consistent with {m}.",
+]
+FOUND = [f.replace("{pt_dummy}", "") for f in FOUND]
+ALSO += [
+    "Bloods also showed {m}, which was treated.", "{m} was noted and corrected.", "During the admission {pt_l} developed {m}.",
+    "Secondary problem: {m}.", "There was also {m}, managed with the medical team.", "{m} complicated the stay.",
+    "We also treated {m}.", "{m} was identified and managed.",
+]
+COMORB_PROSE = ["Known {m}.", "Her {m} is managed in primary care.", "His {m} is stable.", "Background {m}.",
+                "{m} - continue usual treatment.", "Continue treatment for {m}.", "Usual medication for {m} continued.",
+                "Longstanding {m}.", "The {m} was stable this admission."]

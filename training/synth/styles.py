@@ -334,7 +334,16 @@ def _course(g, p, doc, para_break: bool = False) -> None:
     if para_break and rng.random() < 0.5:
         doc.lit("\n\n")
     for w in secs:
-        doc.tpl(rng.choice(F.ALSO), m=w)
+        doc.tpl(rng.choice(F.ALSO), m=w, pt_l=pt)
+        doc.lit(" ")
+    if p.verbosity >= 2 and p.comorbs and rng.random() < 0.5:
+        it = rng.choice(p.comorbs)
+        t = rng.choice(F.COMORB_PROSE)
+        if p.sex == "M":
+            t = t.replace("Her ", "His ")
+        else:
+            t = t.replace("His ", "Her ")
+        doc.tpl(t, m=_item_writer(g, p, doc, it))
         doc.lit(" ")
     for c in p.neg_symptoms:
         doc.tpl(rng.choice(["{w}. ", "{w}. ", "Of note, {w}. "]), w=_trap_writer(g, p, doc, "neg_symptom", c))
