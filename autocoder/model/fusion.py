@@ -39,7 +39,7 @@ DEFAULT_HISTORY_KEEP = [
 FEATURES = [
     "clf_prob", "clf_logit", "in_vocab", "has_mention", "max_match", "log_n_present", "sec_diagnosis",
     "sec_history", "sec_procedure", "uncertain_only", "historical_kept", "suppressed_some", "primary_head",
-    "is_opcs4", "clf_x_mention", "first_mention_inv", "diag_rank_inv",
+    "is_opcs4", "clf_x_mention", "first_mention_inv", "diag_rank_inv", "best_rank_inv", "symptom_only",
 ]
 PRIMARY_FEATURES = ["primary_head", "fused", "clf_prob", "first_mention_inv", "sec_diagnosis", "has_mention",
                     "in_vocab", "diag_rank_inv"]
@@ -87,6 +87,7 @@ class Cand:
     max_match: float = 0.0
     first_rank: int | None = None       # order of first present mention among same-label mentions
     diag_rank: int | None = None        # order of first present mention within a Diagnosis-type section
+    best_rank: int | None = None        # best rank of this code among its mentions' candidate lists (0 = top)
 
     @property
     def key(self) -> str:
@@ -109,6 +110,8 @@ class Cand:
             self.primary_head, 1.0 if self.system == "opcs4" else 0.0, self.clf_prob * has,
             1.0 / (1 + self.first_rank) if self.first_rank is not None else 0.0,
             1.0 / (1 + self.diag_rank) if self.diag_rank is not None else 0.0,
+            1.0 / (1 + self.best_rank) if self.best_rank is not None else 0.0,
+            1.0 if self.present and all(e.label == "SYMPTOM" for e in self.present) else 0.0,
         ]
 
 
@@ -166,7 +169,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
         assertion = _assertion_of(ent)
         in_diag = section_kind(ent.section) == "diagnosis"
         seen_here: set[str] = set()
-        for cand in sorted(ent.candidates, key=lambda c: -c.score)[:cfg.per_entity_candidates]:
+        for crank, cand in enumerate(sorted(ent.candidates, key=lambda c: -c.score)[:cfg.per_entity_candidates]):
             if cand.score < cfg.min_match_score:
                 continue
             code = normalise(cand.code, cand.system) if normalise else cand.code
@@ -192,6 +195,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
             else:
                 c.present.append(ent)
                 c.max_match = max(c.max_match, float(cand.score))
+                c.best_rank = crank if c.best_rank is None else min(c.best_rank, crank)
                 if c.first_rank is None:
                     c.first_rank = rank_by_label.get(ent.label, 0)
                 if c.diag_rank is None and in_diag:
