@@ -91,7 +91,7 @@ NEG_TEMPLATES = [
     "{test} negative for {m}", "no features of {m}", "no signs of {m}", "{test} did not show {m}",
     "not in keeping with {m}", "{m} excluded on {test}", "initially treated as possible {m} but {test} was negative and this was stopped",
     "query {m} - excluded", "{m} was considered but excluded", "no {m}", "negative for {m}",
-    "{m} has been ruled out", "{test} - no {m}", "There was no evidence of {m} on {test}.",
+    "{m} has been ruled out", "{test} - no {m}", "there was no evidence of {m} on {test}",
     "{m} was ruled out with a negative {test}", "low suspicion of {m}, {test} normal - excluded",
     "{test}: no {m}", "No {m} on {test}", "{test} excluded {m}", "{m} unlikely - {test} normal, not treated",
     "?{m} -> {test} clear", "no convincing evidence of {m}", "{m} - not confirmed, {test} negative",

@@ -77,6 +77,8 @@ def _heading(rng: random.Random, key: str, style_fmt: int) -> str:
 def _write_list(doc, writers: list[W], fmt: str) -> None:
     if not writers:
         return
+    if doc.buf and doc.buf[-1].endswith((": ", " - ")) and fmt in ("dash", "bullet", "star"):
+        fmt = "inline"
     if fmt == "inline":
         for i, w in enumerate(writers):
             if i:
@@ -355,7 +357,7 @@ def _course(g, p, doc, para_break: bool = False) -> None:
             ev = ev.replace("{pr} spiked", ("He" if p.sex == "M" else "She") + " spiked").replace(
                 "{pr} was", ("he" if p.sex == "M" else "she") + " was").replace("{pr} had", ("he" if p.sex == "M" else "she") + " had")
             doc.lit(rng.choice(["On day {d} ", "Day {d}: ", "By day {d} ", "On D{d} "]).format(d=d) + ev.replace("{pr}", pr) + ". ")
-    doc.lit(rng.choice(F.PROGRESS))
+    doc.lit(rng.choice(F.PROGRESS).replace("{pt}", _cap(pt)))
     if p.verbosity >= 2:
         doc.lit(" " + " ".join(rng.sample(F.DISCUSS, k=rng.randint(1, 3))))
     if p.verbosity >= 1 and rng.random() < 0.6:
@@ -616,7 +618,7 @@ def gp_letter(g, p, doc) -> None:
     _sentence_list(g, doc, rng.choice(["I would be grateful if you could action the following: ", "Requests: ",
                                         "Could you please arrange: ", "Plan: "]), plan_items)
     if rng.random() < 0.6:
-        doc.lit("\n\nMedications on discharge: " + ", ".join(_meds(g, p)) + ".")
+        doc.lit("\n\nMedications on discharge: " + (", ".join(_meds(g, p)) or "no changes") + ".")
     doc.lit("\n\n" + rng.choice(["Yours sincerely,", "Kind regards,", "Best wishes,", "Yours faithfully,"]) + "\n\n" +
             rng.choice(F.CLINICIANS))
 
