@@ -387,7 +387,8 @@ class Generator:
                     add(p.status, self.concept("Z96.6"))
         # a hypo caused by a diabetes drug implies diabetes is documented (and coded)
         if any(it.cause == "Y42.3" for it in [mi] + p.secondaries) and "DM" not in used:
-            add(p.comorbs, self.concept("E10.9" if age < 35 else "E11.9"))
+            insulin = any(it.cause_text == "insulin" for it in [mi] + p.secondaries)
+            add(p.comorbs, self.concept("E10.9" if (insulin and age < 35) else "E11.9"))
         # move Z92.1 etc. that came in via comorb links to status
         for lst in (p.comorbs, p.secondaries):
             for it in list(lst):
