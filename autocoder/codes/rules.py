@@ -10,7 +10,8 @@ Rule ids (see RULES below): unknown-code, non-leaf-code, uk-5th-character-trunca
 opcs4-not-in-core-table, opcs4-5th-character-dropped, duplicate-code, asterisk-not-primary, asterisk-not-after-dagger,
 agent-code-not-primary, external-cause-not-primary, external-cause-not-after-condition,
 outcome-of-delivery-not-primary, sex-mismatch, age-mismatch, covid-condition-without-b97.2,
-symptom-explained-by-diagnosis, excludes-clash, opcs4-subsidiary-not-primary, opcs4-subsidiary-without-main.
+symptom-explained-by-diagnosis, excludes-clash, opcs4-subsidiary-not-primary, opcs4-subsidiary-without-main,
+laterality-missing, laterality-not-last.
 
 Items marked [U] (unconfirmed) in the coding primer are switches in RulesConfig.
 """
@@ -53,6 +54,8 @@ RULES: dict[str, str] = {
     "excludes-clash": "two codes that exclude or replace each other recorded together",
     "opcs4-subsidiary-not-primary": "OPCS-4 Y/Z (method/site) code as primary procedure",
     "opcs4-subsidiary-without-main": "OPCS-4 Y/Z code not after a main procedure code",
+    "laterality-missing": "procedure on one side of the body without a Z94 laterality code after it",
+    "laterality-not-last": "Z94 laterality code followed by another Y/Z code of the same operation",
 }
 
 
@@ -69,6 +72,7 @@ class RulesConfig(BaseModel):
     check_age: bool = True
     check_symptoms: bool = True
     check_excludes: bool = True
+    check_laterality: bool = True
     covid_conditions: list[str] = Field(default_factory=lambda: ["J12.8", "J20.8", "J21.8"])
     covid_codes: list[str] = Field(default_factory=lambda: ["U07.1", "U07.2"])
     severity: dict[str, Severity] = Field(default_factory=dict)   # per-rule override
@@ -118,6 +122,12 @@ def excludes_table() -> tuple[tuple[str, str, str, str], ...]:
     """(code prefix, excluded prefix, severity, note) rows from data/excludes.tsv."""
     return tuple((r["code"].strip(), r["excludes"].strip(), (r.get("severity") or "warning").strip(),
                   (r.get("note") or "").strip()) for r in _read_tsv("excludes.tsv"))
+
+
+@lru_cache(maxsize=1)
+def sided_categories() -> frozenset[str]:
+    """OPCS-4 categories needing a Z94 laterality code (data/opcs4_sided.tsv)."""
+    return frozenset(r["category"].strip() for r in _read_tsv("opcs4_sided.tsv"))
 
 
 def _matches(code: str, prefixes: Iterable[str]) -> bool:
@@ -399,6 +409,18 @@ def _validate_procedures(px: list[str], cfg: RulesConfig, out: list[RuleWarning]
         elif not seen_main and i > 0:
             out.append(_w("opcs4-subsidiary-without-main", [c], f"{c} ({term.opcs4.kind(c)} code) must "
                           "follow the main procedure code it qualifies", "warning", cfg))
+    if not cfg.check_laterality:
+        return
+    sided = sided_categories()
+    for i, c in enumerate(px):
+        if c[:3] in sided and not any(x.startswith("Z94") for x in px[i + 1:]):
+            out.append(_w("laterality-missing", [c], f"{c} ({term.opcs4.title(c)}) is done on one side: add "
+                          "Z94.1 (bilateral), Z94.2 (right) or Z94.3 (left) after it", "warning", cfg))
+        if c.startswith("Z94") and i + 1 < len(px):
+            nxt = px[i + 1]
+            if term.opcs4.is_subsidiary(nxt) and not nxt.startswith("Z94"):
+                out.append(_w("laterality-not-last", [c, nxt], f"{c} should come after the other Y/Z codes "
+                              f"of its operation ({nxt} follows it)", "info", cfg))
 
 
 def validate_codes(diagnoses: Iterable[str] | None, procedures: Iterable[str] | None,

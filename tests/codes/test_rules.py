@@ -302,3 +302,23 @@ def test_rules_is_dagger_and_load_config(tmp_path):
         load_rules_config(p)
     with pytest.raises(ConfigError):
         load_rules_config(tmp_path / "absent.yaml")
+
+
+def test_rules_laterality_missing_and_not_last():
+    assert "laterality-missing" in rules_of([], ["W37.1"])
+    assert "laterality-missing" in rules_of([], ["T20.2", "G47.5"])
+    assert "laterality-missing" not in rules_of([], ["W37.1", "Z84.3", "Z94.2"])
+    assert "laterality-missing" not in rules_of([], ["N13.3", "Z94.3", "N13.2", "Z94.1"])
+    assert "laterality-missing" not in rules_of([], ["E85.1"])
+    assert "laterality-missing" not in rules_of([], ["W37.1"], config=RulesConfig(check_laterality=False))
+    sev = {w.rule: w.severity for w in validate_codes([], ["W37.1", "Z94.2", "Z84.3"])}
+    assert sev == {"laterality-not-last": "info"}
+    assert "laterality-not-last" not in rules_of([], ["W37.1", "Z84.3", "Z94.2", "E85.1"])
+
+
+def test_rules_sided_categories_are_core_codes():
+    from autocoder.codes.rules import sided_categories
+
+    codes = get_terminology().opcs4.codes()
+    for cat in sided_categories():
+        assert any(c.startswith(cat + ".") for c in codes), cat
