@@ -31,7 +31,7 @@ def split_ids(ids: list[str], seed: int = 0, dev: float = 0.1, test: float = 0.1
     order = sorted(ids)
     random.Random(seed).shuffle(order)
     n = len(order)
-    n_test, n_dev = int(round(n * test)), int(round(n * dev))
+    n_test, n_dev = round(n * test), round(n * dev)
     if n >= 3:
         n_test = max(n_test, 1) if test > 0 else 0
         n_dev = max(n_dev, 1) if dev > 0 else 0

@@ -12,7 +12,7 @@ def synth(
     n: int = typer.Option(1000, "--n", min=1, help="Number of episodes."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same arguments give the same file."),
     out: Path = typer.Option(..., "--out", help="Output JSONL file (FORMATS.md episode format + entities)."),
-    stats: bool = typer.Option(False, "--stats", help="Print corpus statistics (JSON) to stderr."),
+    stats: bool = typer.Option(False, "--stats", help="Print corpus statistics (JSON) to stdout: code counts, distinct codes, codes per episode, words, styles, traps."),
     forms: str = typer.Option("all", "--forms", help="Surface forms: all | train (held-out wordings never used) | "
                               "test (prefers held-out wordings)."),
     holdout: float = typer.Option(0.3, "--holdout", min=0.0, max=1.0,

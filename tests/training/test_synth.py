@@ -177,7 +177,7 @@ def test_synth_styles_and_traps_all_occur(corpus):
 def test_synth_comorbidity_co_occurrence(corpus):
     t2dm = [e for e in corpus if "E11.9" in e.diagnoses]
     others = [e for e in corpus if "E11.9" not in e.diagnoses and e.age >= 40]
-    rate = lambda eps, code: sum(code in e.diagnoses for e in eps) / max(1, len(eps))  # noqa: E731
+    rate = lambda eps, code: sum(code in e.diagnoses for e in eps) / max(1, len(eps))
     assert rate(t2dm, "I10") > rate(others, "I10") + 0.1
     af = [e for e in corpus if any(c.startswith("I48") for c in e.diagnoses)]
     assert rate(af, "Z92.1") > 0.3

@@ -436,7 +436,7 @@ class Generator:
         if c.code.startswith("S72"):
             mode = 84
         mode = min(max(mode, lo), hi)
-        return int(round(rng.triangular(lo, hi, mode)))
+        return round(rng.triangular(lo, hi, mode))
 
     def _cause(self, it: Item) -> None:
         c, rng = it.concept, self.rng
@@ -619,7 +619,7 @@ class Generator:
                        style=p.style, traps={k: v for k, v in counts.items() if v})
 
 
-_ASSERTIVE = re.compile(r"[(?]| on |\b\d{2,}\b|\bin \d|\bknown\b|\bprevious\b|\bold\b|\bhistory\b|\bhx\b|\bs/p\b", re.I)
+_ASSERTIVE = re.compile(r"[(?]| on |\b\d{2,}\b|\bin \d|\bknown\b|\bprevious\b|\bold\b|\bhistory\b|\bhx\b|\bs/p\b", re.IGNORECASE)
 _DELIVERY = ("R17", "R18", "R21", "R22", "R24")
 
 

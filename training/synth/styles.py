@@ -6,7 +6,7 @@ PMH, hypotheticals in the plan). Section order, headings, list formats and sente
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from . import fragments as F
 
@@ -55,10 +55,10 @@ def _date(rng: random.Random, base: tuple[int, int, int] | None = None, plus: in
 
 def _nums(rng: random.Random) -> dict:
     cr0 = rng.randint(60, 140)
-    return dict(hb=rng.randint(72, 165), wcc=round(rng.uniform(3.5, 24), 1), plt=rng.randint(90, 520),
-                na=rng.randint(122, 146), k=round(rng.uniform(2.9, 5.9), 1), ur=round(rng.uniform(2.5, 24), 1),
-                cr=rng.randint(cr0, cr0 * 3), cr0=cr0, crp=rng.randint(1, 350), egfr=rng.randint(12, 90),
-                a1c=rng.randint(38, 110))
+    return {"hb": rng.randint(72, 165), "wcc": round(rng.uniform(3.5, 24), 1), "plt": rng.randint(90, 520),
+                "na": rng.randint(122, 146), "k": round(rng.uniform(2.9, 5.9), 1), "ur": round(rng.uniform(2.5, 24), 1),
+                "cr": rng.randint(cr0, cr0 * 3), "cr0": cr0, "crp": rng.randint(1, 350), "egfr": rng.randint(12, 90),
+                "a1c": rng.randint(38, 110)}
 
 
 def _heading(rng: random.Random, key: str, style_fmt: int) -> str:
@@ -283,7 +283,7 @@ def _with_qualifier(g, doc, w: W) -> W:
 
 
 def _pmh_items(g, p, doc, include_uncertain: bool = False, coded: bool = True, hist: bool = True) -> list[W]:
-    main, secs, pmh, status, hist_w, procs = _block_writers(g, p, doc)
+    _main, _secs, pmh, status, hist_w, _procs = _block_writers(g, p, doc)
     items = ([_with_qualifier(g, doc, w) for w in pmh] + status if coded else []) + (hist_w if hist else [])
     if include_uncertain:
         items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
@@ -295,7 +295,7 @@ def _course(g, p, doc, para_break: bool = False) -> None:
     """Narrative hospital course: presentation, diagnosis, negations, treatment, procedures, progress."""
     rng = g.rng
     pt = _pt(rng, p)
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
     planned = p.admission in ("elective", "day case") and bool(procs)
     if planned:
         # planned admission: the procedure is the reason for admission (mentioned again below)
@@ -367,13 +367,13 @@ def _course(g, p, doc, para_break: bool = False) -> None:
 def _exam(g, p, doc, pt: str) -> None:
     rng = g.rng
     code = p.main.concept.code
-    vals = dict(pt=_cap(pt), pt_l=pt, look=rng.choice(F.LOOK), hr=rng.randint(52, 135), sbp=rng.randint(85, 185),
-                dbp=rng.randint(45, 105), rr=rng.randint(12, 32), sats=rng.randint(86, 100), o2=rng.choice(F.O2),
-                temp=round(rng.uniform(35.8, 39.4), 1), news=rng.randint(0, 9),
-                chest=rng.choice(F.CHEST if code.startswith(("J", "I50", "I26", "U07")) else F.CHEST[4:]).format(side=p.side),
-                abdo=rng.choice(F.ABDO if code.startswith(("K", "R10", "N10", "N20", "A09")) else F.ABDO[:1] + F.ABDO[-3:-1]),
-                fluid=rng.choice(F.FLUID),
-                neuro=rng.choice(F.NEURO if code.startswith(("I6", "G45", "G4", "R47")) else F.NEURO[3:]).format(side=p.side))
+    vals = {"pt": _cap(pt), "pt_l": pt, "look": rng.choice(F.LOOK), "hr": rng.randint(52, 135), "sbp": rng.randint(85, 185),
+                "dbp": rng.randint(45, 105), "rr": rng.randint(12, 32), "sats": rng.randint(86, 100), "o2": rng.choice(F.O2),
+                "temp": round(rng.uniform(35.8, 39.4), 1), "news": rng.randint(0, 9),
+                "chest": rng.choice(F.CHEST if code.startswith(("J", "I50", "I26", "U07")) else F.CHEST[4:]).format(side=p.side),
+                "abdo": rng.choice(F.ABDO if code.startswith(("K", "R10", "N10", "N20", "A09")) else F.ABDO[:1] + F.ABDO[-3:-1]),
+                "fluid": rng.choice(F.FLUID),
+                "neuro": rng.choice(F.NEURO if code.startswith(("I6", "G45", "G4", "R47")) else F.NEURO[3:]).format(side=p.side)}
     for t in rng.sample(F.EXAM, k=rng.randint(1, 2 + p.verbosity)):
         doc.lit(t.format(**vals) + " ")
 
@@ -408,7 +408,7 @@ def structured(g, p, doc) -> None:
                             "Adm {a} - D/C {b}\n", "Admission date {a}; discharge date {b}; LOS {n} days\n"]).format(
             a=_date(rng, base), b=_date(rng, base, p.los), n=p.los))
     doc.lit("\n")
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
 
     merged = rng.random() < 0.3  # comorbidities listed with the secondary diagnoses, not in a PMH section
 
@@ -501,7 +501,7 @@ def structured(g, p, doc) -> None:
 
 def bullets(g, p, doc) -> None:
     rng = g.rng
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
     if rng.random() < 0.5:
         doc.lit(rng.choice(["d/c summary", "Discharge summary", "DC summary - " + p.specialty, "TTO/d/c"]) + "\n")
     doc.lit(_agesex(rng, p) + " " + rng.choice(["", "", f"({p.specialty})", "adm " + _date(rng)]) + "\n")
@@ -552,7 +552,7 @@ def bullets(g, p, doc) -> None:
 
 def narrative(g, p, doc) -> None:
     rng = g.rng
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    main, secs, _pmh, _status, _hist, _procs = _block_writers(g, p, doc)
     if rng.random() < 0.4:
         doc.lit(rng.choice(F.TITLES) + "\n\n")
     pt = _pt(rng, p)
@@ -585,7 +585,7 @@ def narrative(g, p, doc) -> None:
 
 def gp_letter(g, p, doc) -> None:
     rng = g.rng
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    main, secs, _pmh, _status, _hist, _procs = _block_writers(g, p, doc)
     doc.lit(rng.choice(["Dear Dr ___,", "Dear Dr ___", "Dear GP,", "Dear Colleague,", "Dear Dr. ___,"]) + "\n\n")
     if rng.random() < 0.6:
         doc.lit(rng.choice(F.PATIENT_LINES[:3]) + "\n\n")
@@ -625,7 +625,7 @@ def gp_letter(g, p, doc) -> None:
 
 def handover(g, p, doc) -> None:
     rng = g.rng
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
     doc.lit(rng.choice([f"ED handover -> {rng.choice(F.SPEC_WARDS.get(p.spec, F.WARDS))}", "Handover (ED to ward)", "ED to AMU handover",
                         "SBAR handover", "Ward handover / discharge"]) + "\n")
     doc.lit(rng.choice(["S: ", "Situation: ", "PC: "]) + _agesex(rng, p) + " with ")
@@ -671,7 +671,7 @@ def handover(g, p, doc) -> None:
 
 def op_note(g, p, doc) -> None:
     rng = g.rng
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
     doc.lit(rng.choice(["OPERATION NOTE", "Operation note", "Op note", "OPERATIVE RECORD", "Theatre record / discharge"]) + "\n")
     doc.lit(f"Date: {_date(rng)}\n")
     if rng.random() < 0.7:
@@ -722,7 +722,7 @@ def op_note(g, p, doc) -> None:
 
 def problem_list(g, p, doc) -> None:
     rng = g.rng
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
     if rng.random() < 0.6:
         doc.lit(rng.choice(F.TITLES) + "\n")
     doc.lit(rng.choice(["Problems this admission:", "Issues:", "Problem list", "Active problems:"]) + "\n")
