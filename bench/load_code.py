@@ -67,7 +67,7 @@ def _serve(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING)
     settings = ServeSettings(host="127.0.0.1", port=args.port, model=args.model, database_url=args.db,
                              api_keys={KEY: "coder:bench"}, log_level="WARNING",
-                             predict_concurrency=args.predict_concurrency)
+                             predict_concurrency=args.predict_concurrency, micro_batch_max=args.micro_batch)
     app = create_app(settings, pipeline=None if args.model else _FakePipeline())
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
@@ -103,6 +103,7 @@ def main() -> None:
     ap.add_argument("-c", "--concurrency", type=int, default=4)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--predict-concurrency", type=int, default=1)
+    ap.add_argument("--micro-batch", type=int, default=0, help="micro_batch_max setting (0 = off)")
     ap.add_argument("--ready-timeout", type=float, default=600)
     ap.add_argument("--json", action="store_true", help="print one JSON line instead of text")
     ap.add_argument("--_serve", action="store_true", help=argparse.SUPPRESS)
@@ -118,7 +119,7 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="autocoder-bench-")
     port = _free_port()
     cmd = [sys.executable, __file__, "--_serve", "--port", str(port), "--db", f"sqlite:///{tmp}/review.db",
-           "--predict-concurrency", str(args.predict_concurrency)]
+           "--predict-concurrency", str(args.predict_concurrency), "--micro-batch", str(args.micro_batch)]
     if args.model:
         cmd += ["--model", args.model]
     env = {**os.environ, "AUTOCODER_HOME": os.environ.get("AUTOCODER_HOME", tmp), "HF_HUB_OFFLINE": "1",
@@ -169,7 +170,8 @@ def main() -> None:
                 errors += bad
         wall = time.perf_counter() - t_start
         chars = statistics.mean(len(e["text"]) for e in work)
-        res = {"pipeline": args.model or "fake", "model_version": model_version, "requests": len(lat),
+        res = {"pipeline": args.model or "fake", "micro_batch": args.micro_batch, "model_version": model_version,
+               "requests": len(lat),
                "concurrency": args.concurrency, "errors": errors, "p50_ms": round(_pct(lat, 0.5) * 1000, 1),
                "p95_ms": round(_pct(lat, 0.95) * 1000, 1), "mean_ms": round(statistics.mean(lat) * 1000, 1),
                "throughput_rps": round(len(lat) / wall, 2), "wall_s": round(wall, 2),
@@ -178,7 +180,7 @@ def main() -> None:
             print(json.dumps(res))
         else:
             print(f"POST /v1/code  pipeline={res['pipeline']} ({model_version})  n={res['requests']} "
-                  f"concurrency={args.concurrency}  errors={errors}")
+                  f"concurrency={args.concurrency}  micro_batch={args.micro_batch}  errors={errors}")
             print(f"  latency p50 {res['p50_ms']} ms  p95 {res['p95_ms']} ms  mean {res['mean_ms']} ms")
             print(f"  throughput {res['throughput_rps']} req/s over {res['wall_s']} s "
                   f"(letters ~{res['mean_letter_chars']} chars; server ready after {res['ready_s']} s)")

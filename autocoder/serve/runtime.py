@@ -10,8 +10,8 @@ import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any, Protocol
 
 from autocoder.schemas import CodingResult, Episode
@@ -119,8 +119,9 @@ class PipelineHolder:
 class MicroBatcher:
     """Groups concurrent single-episode requests into one predict call.
 
-    Why: the pipeline codes a batch of 20 letters several times faster per letter than 20 single calls
-    (encoder batching), and with one predict at a time (2 cores) requests queue anyway. Whatever is
+    Why: an encoder usually codes a batch faster per letter than single calls, and with one predict at a
+    time (2 cores) requests queue anyway. Off by default (settings.micro_batch_max = 0): measure with
+    bench/load_code.py --micro-batch N on the target machine first. Whatever is
     queued while the model is busy goes into the next call; nothing waits for a batch to fill up. A
     failing batch is retried one by one, so one bad letter fails only its own request."""
 

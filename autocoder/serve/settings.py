@@ -47,7 +47,7 @@ class ServeSettings(BaseModel):
     max_batch_lines: int = Field(100_000, gt=0)
     batch_chunk_size: int = Field(32, gt=0, description="Episodes per predict call in the batch worker (32 = the `autocoder code` default batch, so both see the same batches).")
     predict_concurrency: int = Field(1, gt=0, description="Concurrent pipeline.predict calls.")
-    micro_batch_max: int = Field(8, ge=0, description="Concurrent POST /v1/code requests coded in one predict "
+    micro_batch_max: int = Field(0, ge=0, description="Concurrent POST /v1/code requests coded in one predict "
                                                       "call (0 = no micro-batching).")
     worklist_max_limit: int = Field(200, gt=0)
     log_level: str = "INFO"

@@ -313,3 +313,12 @@ def test_review_page_is_served(client):
     assert r.status_code == 200 and "<title>" in r.text and "review.js" in r.text
     assert client.get("/review/review.js").status_code == 200
     assert client.get("/review", follow_redirects=False).status_code in (301, 302, 307)
+
+
+def test_code_through_the_micro_batcher(settings, pipeline, store, terminology, autocoder_home):
+    s = settings.model_copy(update={"micro_batch_max": 4})
+    app = create_app(s, pipeline=pipeline, store=store, terminology=terminology)
+    with TestClient(app) as c:
+        assert app.state.batcher is not None
+        res = code(c, "EP-mb", LETTER)
+        assert res["diagnoses"][0]["code"] == "J44.1" and store.get("EP-mb").config_hash == "cfg-fake-1"
