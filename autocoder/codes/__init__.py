@@ -38,7 +38,8 @@ def _build() -> Terminology:
     full = load_store("opcs4")
     if full:
         opcs.overlay_full(full["codes"], f"{full.get('source', '?')} ({full.get('format', '?')}, "
-                                         f"imported {full.get('imported_at', '?')})")
+                                         f"imported {full.get('imported_at', '?')})",
+                          categories=full.get("categories") or {})
     return Terminology(icd, opcs)
 
 

@@ -81,6 +81,7 @@ class Opcs4:
     def __init__(self, items: dict[str, OpcsItem], full_source: str | None = None) -> None:
         self._items = items
         self.full_source = full_source    # description of the imported table; None = core only
+        self.categories: dict[str, str] = {}   # 3-character category titles from an imported release
         self._sorted: list[str] | None = None
 
     @classmethod
@@ -93,8 +94,10 @@ class Opcs4:
                                        kind=(row.get("kind") or "").strip(), core=True)
         return cls(items)
 
-    def overlay_full(self, codes: dict[str, dict], source: str) -> None:
+    def overlay_full(self, codes: dict[str, dict], source: str,
+                     categories: dict[str, str] | None = None) -> None:
         """Merge an imported full table (canonical code -> {t}); imported titles win."""
+        self.categories.update(categories or {})
         for code, rec in codes.items():
             item = self._items.get(code)
             if item is None:
@@ -154,6 +157,10 @@ class Opcs4:
 
     def chapter(self, code: str) -> str:
         return self.normalise(code)[0]
+
+    def category_title(self, code: str) -> str:
+        """Title of the 3-character category (E85 for E85.1) when an imported release gave it, else ""."""
+        return self.categories.get(self.normalise(code)[:3], "")
 
     def chapter_title(self, code: str) -> str:
         return CHAPTER_TITLES.get(self.chapter(code), "")

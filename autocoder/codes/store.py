@@ -2,7 +2,8 @@
 
 The store is one JSON file per system under `<data_home>/codes/` (`icd10.json`, `opcs4.json`):
 `{"system", "format", "source", "imported_at", "n_codes", "codes": {canonical code: {"t": title,
-"sex": "M"|"F", "min_age": int, "max_age": int, "usage": "dagger"|"asterisk"}}}`. JSON rather than
+"sex": "M"|"F", "min_age": int, "max_age": int, "usage": "dagger"|"asterisk"}}, "categories":
+{OPCS-4 3-character category: title}}`. JSON rather than
 SQLite because ~20k rows load in a few ms and the file is easy to inspect; it is never committed (it
 may hold licensed NHS content).
 
@@ -52,6 +53,8 @@ class ImportReport:
     source: str
     n_codes: int
     n_skipped: int = 0
+    n_categories: int = 0      # OPCS-4 3-character category rows kept as category titles
+    n_structural: int = 0      # chapter / block rows ignored
     n_with_5th: int = 0
     n_with_sex: int = 0
     n_with_age: int = 0
@@ -216,12 +219,14 @@ def detect_system(rows: list[dict]) -> str:
     from autocoder.codes import icd10 as icd
     from autocoder.codes import opcs4 as opcs
 
-    icd_shape = opcs_shape = agree = checked = 0
+    icd_shape = opcs_shape = agree = checked = n = 0
     for r in rows[:3000]:
         code = r["code"].strip().upper()
         plain = code.replace(".", "").replace(",", "")
-        if re.match(r"^[A-Z]\d\d$", plain) or re.match(r"^[A-Z]\d\dX", plain) or plain[:1] == "I" \
-                or len(plain) == 5:
+        if len(plain) <= 3 or "-" in plain:
+            continue       # categories, chapters, blocks: exist in both systems' releases
+        n += 1
+        if re.match(r"^[A-Z]\d\dX", plain) or plain[:1] == "I" or len(plain) == 5:
             icd_shape += 1
         try:
             opcs.canonical_shape(code)
@@ -237,7 +242,7 @@ def detect_system(rows: list[dict]) -> str:
             a, b = _tokens(r["title"]), _tokens(sic.get_description(canon))
             if a and b and len(a & b) / min(len(a), len(b)) >= 0.5:
                 agree += 1
-    n = max(1, min(len(rows), 3000))
+    n = max(1, n)
     if checked and agree / checked >= 0.5:
         return "icd10"
     if icd_shape / n >= 0.05:
@@ -266,9 +271,18 @@ def import_file(path: str | Path, system: str | None = None, fmt: str | None = N
         system = system or "icd10"
     system = system or header_system(text) or detect_system(rows)
     codes: dict[str, dict] = {}
+    categories: dict[str, str] = {}    # OPCS-4 3-character category titles (A01 ...)
+    structural = 0                     # chapter / block rows ("Chapter I", "A00-A09")
     skipped: list[str] = []
     for r in rows:
         raw = r["code"]
+        plain = raw.strip().upper().rstrip(".-")
+        if system == "opcs4" and re.fullmatch(r"[A-HJ-Z]\d\d", plain):
+            categories[plain] = r.get("title", "")
+            continue
+        if "-" in plain.strip("-") or re.fullmatch(r"(CHAPTER\s*)?[IVXL]+", plain):
+            structural += 1
+            continue
         try:
             if system == "icd10":
                 canon, mark = icd.canonical_shape(raw)
@@ -291,7 +305,7 @@ def import_file(path: str | Path, system: str | None = None, fmt: str | None = N
     out = store_path(system)
     payload = {"system": system, "format": fmt, "source": p.name,
                "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-               "n_codes": len(codes), "codes": codes}
+               "n_codes": len(codes), "codes": codes, "categories": categories}
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     tmp.replace(out)
@@ -299,6 +313,7 @@ def import_file(path: str | Path, system: str | None = None, fmt: str | None = N
     skipped_real = [s for s in skipped if s.strip().lower() not in ("code", "codes", "")]
     return ImportReport(
         system=system, format=fmt, source=p.name, n_codes=len(codes), n_skipped=len(skipped_real),
+        n_categories=len(categories), n_structural=structural,
         n_with_5th=sum(1 for c in codes if len(c.replace(".", "")) == 5),
         n_with_sex=sum(1 for v in codes.values() if v.get("sex")),
         n_with_age=sum(1 for v in codes.values() if v.get("min_age") is not None or v.get("max_age") is not None),

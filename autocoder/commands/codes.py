@@ -56,6 +56,9 @@ def import_cmd(
                    f"with age limits: {report.n_with_age}; table now holds {len(table)} codes")
     else:
         typer.echo(f"  OPCS-4 table now holds {len(table)} codes (core + imported)")
+    if report.n_categories or report.n_structural:
+        typer.echo(f"  category rows kept as titles: {report.n_categories}; chapter/block rows ignored: "
+                   f"{report.n_structural}")
     if report.n_skipped:
         typer.echo(f"  skipped {report.n_skipped} rows with unreadable codes, e.g. {report.skipped_examples}")
 
@@ -103,6 +106,7 @@ def _code_info(term, hit) -> dict:
         flags.append("subsidiary")
         flags.append("never-primary")
     return {"system": "opcs4", "code": hit.code, "display": hit.display, "title": hit.title,
+            "category_title": term.opcs4.category_title(hit.code),
             "dataset_form": term.opcs4.dataset_form(hit.code), "chapter": hit.code[0],
             "chapter_title": term.opcs4.chapter_title(hit.code), "leaf": True, "kind": kind or "main",
             "flags": flags,

@@ -15,6 +15,7 @@ from autocoder.errors import UnknownCodeError
 def test_store_import_icd10_release_text_without_dots(fresh_home, fixtures_dir):
     rep = import_file(fixtures_dir / "icd10_release.txt")
     assert (rep.system, rep.format, rep.n_codes) == ("icd10", "text", 9)
+    assert rep.n_structural == 2 and rep.n_skipped == 0                   # chapter and block rows
     assert rep.n_with_5th == 3
     assert store_path("icd10").is_file() and str(fresh_home) in rep.store_path
     reset_terminology()
@@ -32,12 +33,14 @@ def test_store_import_icd10_release_text_without_dots(fresh_home, fixtures_dir):
 def test_store_import_opcs4_release_text_with_dots_and_header(fresh_home, fixtures_dir):
     rep = import_file(fixtures_dir / "opcs4_release.txt")
     assert (rep.system, rep.format, rep.n_codes, rep.n_skipped) == ("opcs4", "text", 6, 0)
+    assert rep.n_categories == 1
     reset_terminology()
     opcs = get_terminology().opcs4
     assert opcs.strict
     assert opcs.title("B04.1") == "Pituitary lesion excision (fixture)"
     assert opcs.title("E85.1") == "Ventilation, invasive (fixture)"     # imported title wins
     assert opcs.is_valid("W37.1")                                        # core codes stay
+    assert opcs.category_title("E85.2") == "Ventilation support (fixture category)"
     with pytest.raises(UnknownCodeError, match="imported OPCS-4 table"):
         opcs.normalise("B04.9")
 
@@ -67,7 +70,7 @@ def test_store_import_system_override(fresh_home, fixtures_dir):
 def test_store_import_metadata_tsv_gives_uk_fifth_characters_and_limits(fresh_home, fixtures_dir):
     rep = import_file(fixtures_dir / "icd10_metadata.tsv")
     assert (rep.system, rep.format) == ("icd10", "nhs-icd10-metadata")
-    assert rep.n_codes == 16 and rep.n_skipped == 1          # the block row A00-A09 is skipped
+    assert rep.n_codes == 16 and rep.n_skipped == 0 and rep.n_structural == 1   # block row A00-A09
     assert rep.n_with_5th == 3 and rep.n_with_sex == 3 and rep.n_with_age == 3   # 0/0/999 = no limits
     reset_terminology()
     term = get_terminology()
@@ -121,3 +124,15 @@ def test_store_import_hes_csvs(fresh_home, shared_data):
     assert term.icd10.is_valid("U07.3")
     assert term.icd10.title("U07.1") == "COVID-19, virus identified"   # HES placeholder title ignored
     assert term.sex_limit("C61") == "M"          # no metadata in HES: built-in limits still apply
+
+
+def test_store_detect_system_from_titles(fresh_home, tmp_path):
+    # 4-character dotted codes exist in both systems: the titles decide
+    icd = tmp_path / "icd.txt"
+    icd.write_text("A01.1\tParatyphoid fever A\nJ44.1\tChronic obstructive pulmonary disease with acute "
+                   "exacerbation\nE85.1\tNeuropathic heredofamilial amyloidosis\n")
+    assert import_file(icd).system == "icd10"
+    opcs = tmp_path / "opcs.txt"
+    opcs.write_text("A01.1\tHemispherectomy of the brain\nJ44.1\tSomething about the rectum\n"
+                    "E85.1\tInvasive ventilation\n")
+    assert import_file(opcs).system == "opcs4"
