@@ -103,6 +103,7 @@ class Icd10:
         self.chapter_titles = chapter_titles
         self.uk_source = uk_source   # description of the imported UK table, None = WHO only
         self._leaves: list[str] | None = None
+        self._optional_index: dict[str, list[str]] | None = None
 
     # ---- construction -------------------------------------------------------------------------
     @classmethod
@@ -211,6 +212,7 @@ class Icd10:
             self._order = sorted(self._items, key=_sort_key)
         self.uk_source = source
         self._leaves = None
+        self._optional_index = None
 
     def _nearest_parent(self, code: str) -> str | None:
         plain = code.replace(".", "")
@@ -300,6 +302,18 @@ class Icd10:
 
     def children(self, code: str) -> list[str]:
         return list(self._item(code).children)
+
+    def optional_children(self, code: str) -> list[str]:
+        """Optional subdivisions (place-of-occurrence 4th characters, WHO 2019 splits of UK leaves)."""
+        c = self.normalise(code)
+        if self._optional_index is None:
+            idx: dict[str, list[str]] = {}
+            for k in self._order:
+                it = self._items[k]
+                if it.optional and it.parent:
+                    idx.setdefault(it.parent, []).append(k)
+            self._optional_index = idx
+        return list(self._optional_index.get(c, []))
 
     def parent(self, code: str) -> str | None:
         return self._item(code).parent

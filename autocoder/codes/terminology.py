@@ -247,7 +247,7 @@ class Terminology:
                 # a code query: the code itself, then the codes under it (J44 -> J44.0 ...)
                 for h in list(hits):
                     if h.system == "icd10":
-                        for c in self.icd10.children(h.code):
+                        for c in self.icd10.children(h.code) + self.icd10.optional_children(h.code):
                             hits.append(CodeHit(code=c, system="icd10", title=self.icd10.title(c),
                                                 score=0.9, display=self.icd10.display(c)))
                 return hits[:limit]

@@ -77,3 +77,12 @@ def test_terminology_search_expands_clinical_abbreviations():
     assert term.search("nstemi", system="icd10", limit=1)[0].code == "I21.4"
     assert term.search("cabg", system="opcs4", limit=1)[0].code.startswith("K40")
     assert term.search("hypertension", system="icd10", limit=1)[0].code == "I10"   # bracketed words not penalised
+
+
+def test_terminology_code_query_lists_subdivisions():
+    term = get_terminology()
+    codes = [h.code for h in term.search("J44", system="icd10", limit=10)]
+    assert codes[0] == "J44" and "J44.1" in codes
+    codes = [h.code for h in term.search("W19", system="icd10", limit=20)]
+    assert codes[0] == "W19" and "W19.0" in codes and len(codes) == 11    # optional place codes
+    assert term.icd10.optional_children("R17") == ["R17.0", "R17.9"]
