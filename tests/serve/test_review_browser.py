@@ -75,7 +75,8 @@ def test_review_page_reject_add_move_submit(live_server):
             page.fill("#reviewer", "coder-17")
             page.click("#login-btn")
             page.wait_for_selector("#worklist tbody tr[data-id='EP-B1']")
-            page.click("#worklist tbody tr[data-id='EP-B1']")
+            page.keyboard.press("j")          # keyboard: select the row, Enter opens it
+            page.keyboard.press("Enter")
             page.wait_for_selector("#dx-list li[data-code='J44.1']")
             # evidence highlighted in the letter for the selected (first) code
             assert page.inner_text("#letter mark.active") == "COPD"
@@ -99,7 +100,7 @@ def test_review_page_reject_add_move_submit(live_server):
             order = page.eval_on_selector_all("#dx-list li", "els => els.map(e => e.dataset.code)")
             assert order == ["J44.1", "I48.9", "I10", "J18.9"]
             page.screenshot(path=str(Path(store.url.removeprefix("sqlite:///")).with_name("episode.png")))
-            page.click("#submit-review")
+            page.keyboard.press("Enter")      # keyboard submit (focus is on the moved code)
             page.wait_for_selector("#worklist-view:not([hidden])")
             assert "saved" in page.inner_text("#worklist-title")
         finally:
