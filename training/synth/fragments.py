@@ -360,3 +360,67 @@ ALSO += [
 COMORB_PROSE = ["Known {m}.", "Her {m} is managed in primary care.", "His {m} is stable.", "Background {m}.",
                 "{m} - continue usual treatment.", "Continue treatment for {m}.", "Usual medication for {m} continued.",
                 "Longstanding {m}.", "The {m} was stable this admission."]
+
+# ---------------------------------------------------------------- obstetric and paediatric filler
+OBS_OPENERS = ["{pt} was admitted in spontaneous labour at {ga} weeks.", "{pt} (G{g}P{pp}) was admitted at {ga} weeks.",
+               "Admitted to labour ward at {ga} weeks with SROM.", "{pt} was admitted for a planned delivery at {ga} weeks.",
+               "Self-referred to triage at {ga} weeks with contractions.", "{pt} attended the maternity assessment unit at {ga} weeks."]
+OBS_HPC = ["Uncomplicated antenatal course.", "Booking bloods normal.", "GBS negative.", "Rhesus positive.",
+           "Epidural for analgesia.", "Estimated blood loss {ebl} ml.", "Baby {bsex}, {wt} kg, Apgars 9 and 10.",
+           "Breastfeeding established.", "Postnatal observations normal.", "Low-risk pregnancy, midwife-led care.",
+           "Gas and air only.", "Placenta delivered complete, physiological third stage.", "Active third stage.",
+           "Remifentanil PCA in labour."]
+OBS_EXAM = ["Obs: HR {hr}, BP {sbp}/{dbp}, T {temp}.", "Uterus well contracted.", "Lochia normal.", "Perineum healing well.",
+            "Fundus firm at the umbilicus.", "Calves soft and non-tender."]
+OBS_INV = ["Hb {hb} postnatal", "group and save", "CTG reactive", "CTG pathological", "urinalysis NAD", "Hb {hb} g/L",
+           "PET bloods normal", "uPCR 12", "FBC normal"]
+OBS_PLANS = ["community midwife follow up", "6-week postnatal check with GP", "contraception discussed", "iron for 3 months",
+             "VTE prophylaxis for 10 days", "Anti-D given", "debrief offered", "BP check with midwife day 5",
+             "newborn examination completed", "GP to review at 6 weeks"]
+OBS_DAYS = ["she was seen by the midwife", "the catheter was removed and she passed urine", "breastfeeding was reviewed",
+            "the baby had the newborn check", "she mobilised well", "observations remained normal"]
+OBS_DISCUSS = ["Debrief offered.", "Discussed with the obstetric registrar.", "Partner present.", "Plan explained to the woman."]
+OBS_CONDITION = ["Discharged home with baby.", "Mother and baby well on discharge.", "Transferred to community midwife care."]
+OBS_PROGRESS = ["Uneventful postnatal stay.", "Recovered well.", "Good postnatal recovery.", "Observations settled."]
+OBS_SOCIAL = ["Lives with partner.", "Lives with husband and first child.", "Non-smoker, no alcohol in pregnancy.",
+              "Works as a nurse, lives with partner.", "Supported by family."]
+OBS_ALLERGIES = ["NKDA", "No known drug allergies", "Penicillin (rash)", "nkda"]
+OBS_MEDS = ["ferrous sulphate 200 mg OD", "paracetamol 1 g QDS PRN", "ibuprofen 400 mg TDS PRN", "dalteparin 4500 units OD (10 days)",
+            "lactulose 10 ml BD", "dihydrocodeine 30 mg QDS PRN", "nil"]
+
+PAED_OPENERS = ["{pt} was brought in by parents with {sym}.", "{pt} presented with {sym}.", "Referred by the GP with {sym}.",
+                "Brought to the children's ED with {sym}.", "{pt} came in with a {dur} history of {sym}.",
+                "Parents noticed {sym} and called 111."]
+PAED_HPC = ["Reduced feeding, about half of usual.", "Fewer wet nappies.", "Born at term, no neonatal problems.",
+            "Immunisations up to date.", "Sick contacts at nursery.", "Mum reports fevers for {n} days.", "Tolerating oral fluids.",
+            "Coryzal for {n} days.", "No rash.", "Older sibling unwell with similar symptoms.", "Normally fit and well.",
+            "Growth along the 50th centile."]
+PAED_EXAM = ["HR {phr}, RR {prr}, sats {sats}% in air, CRT < 2 s.", "Subcostal recession.", "Fontanelle soft.",
+             "Ears: red bulging tympanic membrane.", "Throat: enlarged tonsils with exudate.", "Well hydrated.",
+             "Alert and interactive.", "Chest: {chest}.", "Abdomen: soft, non-tender.", "Temp {temp}."]
+PAED_INV = ["CRP {crp}", "NPA: RSV positive", "urine dip NAD", "capillary gas normal", "CXR: hyperinflation", "blood glucose 4.6",
+            "SBR 280 (below treatment line)", "blood culture negative at 48 h", "FBC normal"]
+PAED_PLANS = ["safety-netting advice given to parents", "open access to the ward for 48 h", "GP review if not improving",
+              "health visitor informed", "feeding plan agreed with parents", "weight check with health visitor in 1 week",
+              "paediatric clinic in 6 weeks", "no follow up needed", "complete the antibiotic course"]
+PAED_DAYS = ["feeds were increased", "oxygen was weaned", "the NG tube was removed", "parents were shown how to give medicines",
+             "observations normalised", "feeding improved"]
+PAED_DISCUSS = ["Discussed with parents.", "Parents happy with the plan.", "Written safety-netting information given."]
+PAED_CONDITION = ["Discharged home with parents.", "Well on discharge.", "Home with parents, feeding well."]
+PAED_PROGRESS = ["Improved quickly.", "Settled on the ward.", "Feeding well by discharge.", "Obs normalised."]
+PAED_ALLERGIES = ["NKDA", "No known drug allergies", "nkda", "None known"]
+NEO_OPENERS = ["Baby born at {ga} weeks by {mode}.", "{pt} was born at {ga} weeks ({mode}) and admitted to the unit.",
+               "Term baby born by {mode}, reviewed on the postnatal ward.", "Born at {ga} weeks, birth weight {wt} kg.",
+               "Admitted to NNU at {hrs} hours of age."]
+NEO_HPC = ["Birth weight {wt} kg.", "Apgars 9 and 10.", "Maternal GBS negative.", "No risk factors for sepsis.",
+           "Mother's blood group O positive.", "Feeding 3-hourly.", "Passed meconium within 24 hours.", "Breastfed.",
+           "Formula fed, taking 60 ml 3-hourly."]
+NEO_EXAM = ["Newborn examination normal.", "Jaundiced to the abdomen.", "Tone and cry normal.", "Fontanelle soft.",
+            "Red reflexes present bilaterally.", "Hips stable.", "HR {phr}, RR {prr}, sats {sats}% in air."]
+NEO_INV = ["SBR {sbr}", "blood glucose {glu}", "CRP < 5", "blood culture negative at 36 h", "DAT negative", "FBC normal"]
+NEO_PLANS = ["community midwife to review", "repeat SBR in 24 h", "newborn hearing screen done", "blood spot at day 5",
+             "GP 6-8 week check", "open access to the neonatal unit for 48 h"]
+NEO_DAYS = ["phototherapy was stopped", "feeds were established", "blood glucose remained stable", "SBR fell below the line"]
+NEO_CONDITION = ["Discharged home with parents.", "Discharged with mother.", "Home, feeding well."]
+NEO_SYMPTOMS = ["jaundice", "poor feeding", "fast breathing", "low blood sugars on screening"]
+OBS_SYMPTOMS = ["contractions", "SROM", "reduced fetal movements", "abdominal tightenings", "a planned admission"]

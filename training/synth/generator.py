@@ -77,6 +77,8 @@ _CLUSTERS = {  # chronic co-occurrence: trigger category -> [(code, probability)
 _COMPLICATIONS = ["N17.9", "E87.6", "E87.1", "F05.9", "N39.0", "J22", "J18.9", "K59.0", "D64.9", "E86", "L89.9",
                   "L89.1", "E87.5", "E83.4", "J69.0", "A04.7", "B37.0", "E87.0", "I48.9", "J96.0", "D62",
                   "E43", "E44.0", "I95.1", "T88.7", "D69.6", "L03.1", "E16.0"]
+_CTX_DX = {"obs": ["I26.9", "O14.9", "I80.2", "N39.0", "O72.1"], "neo": ["P36.9", "G03.9", "N39.0", "P59.9"],
+           "paed": ["G03.9", "N39.0", "K35.8", "J18.9", "A41.9", "N10"], "adult": F.HYPO_DX}
 _PAED_COMORB = ["J45.9", "L20.9", "F84.0", "F90.0", "Q90.9", "E10.9", "G40.9", "Q21.1"]
 _NO_COMORB_SPECS = {"obs", "neo", "gyn"}
 _MINOR_PROCS = {"U05.1", "X33.2", "X33.3", "M47.9", "G47.5", "L91.2", "L99.7", "A55.9"}
@@ -392,7 +394,7 @@ class Generator:
         # move Z92.1 etc. that came in via comorb links to status
         for lst in (p.comorbs, p.secondaries):
             for it in list(lst):
-                if it.concept.code.startswith("Z") and it.concept.code not in ("Z72.0",):
+                if it.concept.code.startswith("Z") and it.concept.code not in ("Z72.0", "Z37.0"):
                     lst.remove(it)
                     p.status.append(it)
         # delirium on dementia
@@ -410,6 +412,8 @@ class Generator:
         p.anticoag = rng.choice(["apixaban", "rivaroxaban", "warfarin", "edoxaban", "apixaban", "dabigatran"])
         p.verbosity = rng.choices((0, 1, 2, 3), weights=(18, 37, 30, 15))[0]
         p.los = 0 if p.admission == "day case" else max(1, int(rng.expovariate(1 / 5)))
+        if sp in ("obs", "neo"):
+            p.los = rng.randint(1, 4)
         # symptoms explained by the main condition
         syms = [self.concept(s) for s in main.symptoms]
         p.symptoms = [s for s in syms if s is not None and s.code not in have]
@@ -515,10 +519,12 @@ class Generator:
             n_neg = rng.choice((1, 1, 2))
         elif rng.random() < 0.45:
             n_neg = 1 if rng.random() < 0.8 else 2
-        pool = [c for c in dd if ok(c)] or [c for c in (self.concept(x) for x in F.HYPO_DX) if ok(c)]
+        ctx_pool = _CTX_DX.get("obs" if p.spec == "obs" else "neo" if p.spec == "neo" else "paed" if p.age < 16 else "adult",
+                               F.HYPO_DX)
+        pool = [c for c in dd if ok(c)] or [c for c in (self.concept(x) for x in ctx_pool) if ok(c)]
         rng.shuffle(pool)
         p.negated = pool[:n_neg]
-        if rng.random() < 0.35:
+        if rng.random() < 0.35 and p.spec not in ("obs", "neo") and p.age >= 1:
             cand = [c for c in (self.concept(x) for x in F.NEG_SYMPTOM_CODES)
                     if c is not None and c.code not in have and c not in p.symptoms]
             p.neg_symptoms = rng.sample(cand, k=min(len(cand), rng.choice((1, 1, 2))))
@@ -538,7 +544,7 @@ class Generator:
                     p.historical.append(c)
         if rng.random() < 0.3 and p.spec not in ("neo",):
             if rng.random() < 0.6:
-                c = self.concept(rng.choice(F.HYPO_DX))
+                c = self.concept(rng.choice(ctx_pool))
                 if ok(c):
                     p.hypothetical.append(c)
             else:

@@ -26,6 +26,19 @@ def _pt(rng: random.Random, p) -> str:
     return rng.choice(opts)
 
 
+def _ctx(p) -> str:
+    return "OBS_" if p.spec == "obs" else ("NEO_" if p.spec == "neo" else ("PAED_" if p.age < 16 else ""))
+
+
+def _fx(p, name: str) -> list:
+    """The fragment list for the patient's context (obstetric, neonatal, paediatric, adult)."""
+    ctx = _ctx(p)
+    got = getattr(F, ctx + name, None)
+    if got is None and ctx == "NEO_":
+        got = getattr(F, "PAED_" + name, None)
+    return got or getattr(F, name)
+
+
 def _agesex(rng: random.Random, p) -> str:
     word = ("man" if p.sex == "M" else "woman") if p.age >= 16 else ("boy" if p.sex == "M" else "girl")
     if p.age == 0:
@@ -57,7 +70,7 @@ def _nums(rng: random.Random) -> dict:
     cr0 = rng.randint(60, 140)
     return {"hb": rng.randint(72, 165), "wcc": round(rng.uniform(3.5, 24), 1), "plt": rng.randint(90, 520),
                 "na": rng.randint(122, 146), "k": round(rng.uniform(2.9, 5.9), 1), "ur": round(rng.uniform(2.5, 24), 1),
-                "cr": rng.randint(cr0, cr0 * 3), "cr0": cr0, "crp": rng.randint(1, 350), "egfr": rng.randint(12, 90),
+                "cr": rng.randint(cr0, cr0 * 3), "cr0": cr0, "sbr": rng.randint(120, 340), "glu": round(rng.uniform(1.8, 4.5), 1), "crp": rng.randint(1, 350), "egfr": rng.randint(12, 90),
                 "a1c": rng.randint(38, 110)}
 
 
@@ -188,6 +201,9 @@ def _symptoms_writer(g, p, doc) -> W:
         if p.symptom_main and p.main.concept.code[0] == "R":
             doc.ment(g.m(p.main.concept, "present"))
             return
+        if not syms and p.spec in ("obs", "neo"):
+            doc.lit(rng.choice(F.OBS_SYMPTOMS if p.spec == "obs" else F.NEO_SYMPTOMS))
+            return
         if not syms:
             doc.lit(rng.choice(["feeling generally unwell", "a fall", "reduced oral intake", "worsening symptoms",
                                 "a GP referral", "increasing frailty", "pain"]))
@@ -204,6 +220,8 @@ def _meds(g, p) -> list[str]:
     rng = g.rng
     if p.age < 16:
         return rng.sample(F.PAED_DRUGS, k=rng.randint(1, 3))
+    if p.spec == "obs":
+        return rng.sample(F.OBS_MEDS, k=rng.randint(1, 3))
     out: list[str] = []
     codes = [it.concept.code for it in [p.main] + p.secondaries + p.comorbs + p.status]
     for code in codes:
@@ -232,7 +250,8 @@ def _investigations(g, p) -> list[str]:
     nums = _nums(rng)
     key = p.main.concept.code[:3]
     res = list(rng.sample(F.INV_BY_CODE.get(key, []), k=min(len(F.INV_BY_CODE.get(key, [])), rng.randint(1, 3))))
-    res += rng.sample(F.GENERIC_INV, k=rng.randint(1, 4))
+    inv = _fx(p, "INV") if _ctx(p) else F.GENERIC_INV
+    res += rng.sample(inv, k=min(len(inv), rng.randint(1, 4)))
     return [r.format(side=p.side, **nums) for r in res]
 
 
@@ -304,13 +323,18 @@ def _course(g, p, doc, para_break: bool = False) -> None:
         if p.verbosity >= 2:
             _exam(g, p, doc, pt)
     else:
-        doc.tpl(rng.choice(F.OPENERS), pt=_cap(pt), sym=_symptoms_writer(g, p, doc),
+        doc.tpl(rng.choice(_fx(p, "OPENERS")), pt=_cap(pt), sym=_symptoms_writer(g, p, doc),
+                ga=rng.choice(["37+2", "38", "39+4", "40+1", "41+3", "36+5", "40+6", "34+2"]), g=rng.randint(1, 4), pp=rng.randint(0, 3),
+                mode=rng.choice(["SVD", "emergency LSCS", "elective LSCS", "ventouse", "forceps"]), hrs=rng.randint(1, 30),
+                wt=round(rng.uniform(2.2, 4.3), 2),
                 dur=rng.choice(["3 day", "1 week", "2 day", "24 hour", "several week"]), age=p.age,
                 gender=("man" if p.sex == "M" else "woman") if p.age >= 16 else ("boy" if p.sex == "M" else "girl"))
         doc.lit(" ")
         if p.verbosity >= 1:
-            for t in rng.sample(F.HPC, k=rng.randint(1, 2 * p.verbosity + 1)):
-                doc.lit(t.format(n=rng.randint(2, 8)) + " ")
+            hpc = _fx(p, "HPC")
+            for t in rng.sample(hpc, k=min(len(hpc), rng.randint(1, 2 * p.verbosity + 1))):
+                doc.lit(t.format(n=rng.randint(2, 8), sbr=rng.randint(120, 340), glu=round(rng.uniform(1.8, 4.5), 1), ebl=rng.choice((250, 300, 450, 600, 800)),
+                                 bsex=rng.choice(("boy", "girl")), wt=round(rng.uniform(2.6, 4.3), 2)) + " ")
             if para_break and rng.random() < 0.5:
                 doc.lit("\n\n")
             _exam(g, p, doc, pt)
@@ -335,8 +359,12 @@ def _course(g, p, doc, para_break: bool = False) -> None:
         doc.lit(" ")
     if para_break and rng.random() < 0.5:
         doc.lit("\n\n")
-    for w in secs:
-        doc.tpl(rng.choice(F.ALSO), m=w, pt_l=pt)
+    for it, w in zip(p.secondaries, secs):
+        if it.concept.code == "Z37.0":
+            doc.tpl(rng.choice(["Outcome: {m}.", "Delivered: {m}.", "{m}, {wt} kg.", "Outcome of delivery - {m}."]), m=w,
+                    wt=round(rng.uniform(2.5, 4.4), 2))
+        else:
+            doc.tpl(rng.choice(F.ALSO), m=w, pt_l=pt)
         doc.lit(" ")
     if p.verbosity >= 2 and p.comorbs and rng.random() < 0.5:
         it = rng.choice(p.comorbs)
@@ -352,16 +380,17 @@ def _course(g, p, doc, para_break: bool = False) -> None:
     if p.verbosity >= 1 and p.admission != "day case":
         pr = "him" if p.sex == "M" else "her"
         for d in sorted(rng.sample(range(1, max(3, p.los + 2)), k=min(p.verbosity + rng.randint(0, 2), max(1, p.los)))):
-            ev = rng.choice(F.DAYS).replace("{pr} mobilised", ("he" if p.sex == "M" else "she") + " mobilised").replace(
+            ev = rng.choice(_fx(p, "DAYS")).replace("{pr} mobilised", ("he" if p.sex == "M" else "she") + " mobilised").replace(
                 "{pr} passed", ("he" if p.sex == "M" else "she") + " passed")
             ev = ev.replace("{pr} spiked", ("He" if p.sex == "M" else "She") + " spiked").replace(
                 "{pr} was", ("he" if p.sex == "M" else "she") + " was").replace("{pr} had", ("he" if p.sex == "M" else "she") + " had")
             doc.lit(rng.choice(["On day {d} ", "Day {d}: ", "By day {d} ", "On D{d} "]).format(d=d) + ev.replace("{pr}", pr) + ". ")
-    doc.lit(rng.choice(F.PROGRESS).replace("{pt}", _cap(pt)))
+    doc.lit(rng.choice(_fx(p, "PROGRESS")).replace("{pt}", _cap(pt)))
     if p.verbosity >= 2:
-        doc.lit(" " + " ".join(rng.sample(F.DISCUSS, k=rng.randint(1, 3))))
+        disc = _fx(p, "DISCUSS")
+        doc.lit(" " + " ".join(rng.sample(disc, k=min(len(disc), rng.randint(1, 3)))))
     if p.verbosity >= 1 and rng.random() < 0.6:
-        doc.lit(" " + rng.choice(F.CONDITION).format(d=max(1, p.los)))
+        doc.lit(" " + rng.choice(_fx(p, "CONDITION")).format(d=max(1, p.los)))
 
 
 def _exam(g, p, doc, pt: str) -> None:
@@ -373,8 +402,11 @@ def _exam(g, p, doc, pt: str) -> None:
                 "chest": rng.choice(F.CHEST if code.startswith(("J", "I50", "I26", "U07")) else F.CHEST[4:]).format(side=p.side),
                 "abdo": rng.choice(F.ABDO if code.startswith(("K", "R10", "N10", "N20", "A09")) else F.ABDO[:1] + F.ABDO[-3:-1]),
                 "fluid": rng.choice(F.FLUID),
-                "neuro": rng.choice(F.NEURO if code.startswith(("I6", "G45", "G4", "R47")) else F.NEURO[3:]).format(side=p.side)}
-    for t in rng.sample(F.EXAM, k=rng.randint(1, 2 + p.verbosity)):
+                "neuro": rng.choice(F.NEURO if code.startswith(("I6", "G45", "G4", "R47")) else F.NEURO[3:]).format(side=p.side),
+                "phr": rng.randint(100, 175), "prr": rng.randint(24, 60), "sbr": rng.randint(120, 340),
+                "glu": round(rng.uniform(1.8, 4.5), 1)}
+    ex = _fx(p, "EXAM")
+    for t in rng.sample(ex, k=min(len(ex), rng.randint(1, 2 + p.verbosity))):
         doc.lit(t.format(**vals) + " ")
 
 
@@ -463,10 +495,10 @@ def structured(g, p, doc) -> None:
         _write_list(doc, [(lambda s=s: doc.lit(s)) for s in _meds(g, p)], rng.choice(("plain", "dash", "inline")))
 
     def allergy():
-        doc.lit(_heading(rng, "allergy", 2) + rng.choice(F.ALLERGIES) + "\n")
+        doc.lit(_heading(rng, "allergy", 2) + rng.choice(_fx(p, "ALLERGIES")) + "\n")
 
     def social():
-        doc.lit(_heading(rng, "social", hf) + rng.choice(F.SOCIAL_CHILD if p.age < 16 else F.SOCIAL) + "\n")
+        doc.lit(_heading(rng, "social", hf) + rng.choice(F.SOCIAL_CHILD if p.age < 16 else _fx(p, "SOCIAL")) + "\n")
 
     def fh():
         if not p.family:
@@ -479,7 +511,7 @@ def structured(g, p, doc) -> None:
 
     def plan():
         doc.lit(_heading(rng, "plan", hf))
-        items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 4))]
+        items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 4))]
         items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
         items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
         rng.shuffle(items)
@@ -541,9 +573,9 @@ def bullets(g, p, doc) -> None:
     if rng.random() < 0.6:
         doc.lit(rng.choice(["TTO: ", "Meds: ", "d/c meds: "]) + ", ".join(_meds(g, p)) + "\n")
     if rng.random() < 0.5:
-        doc.lit("Allergies: " + rng.choice(F.ALLERGIES) + "\n")
+        doc.lit("Allergies: " + rng.choice(_fx(p, "ALLERGIES")) + "\n")
     doc.lit(rng.choice(["GP: ", "Plan: ", "F/U: ", "Actions: "]))
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 3))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     rng.shuffle(plan_items)
@@ -571,7 +603,7 @@ def narrative(g, p, doc) -> None:
         _sentence_list(g, doc, rng.choice(["Of note, ", "Family history: ", "FH: "]),
                        [_trap_writer(g, p, doc, "family", c) for c in p.family])
     doc.lit("\n\n")
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 3))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     rng.shuffle(plan_items)
@@ -611,7 +643,7 @@ def gp_letter(g, p, doc) -> None:
         _sentence_list(g, doc, rng.choice(["There is a family history: ", "Family history: "]),
                        [_trap_writer(g, p, doc, "family", c) for c in p.family])
     doc.lit("\n\n")
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 3))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     rng.shuffle(plan_items)
@@ -663,7 +695,7 @@ def handover(g, p, doc) -> None:
         doc.lit("; ")
     plan_items = [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical] + \
         [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
-    plan_items.append(lambda: doc.lit(rng.choice(F.PLANS).format(spec=p.specialty)))
+    plan_items.append(lambda: doc.lit(rng.choice(_fx(p, "PLANS")).format(spec=p.specialty)))
     _write_list(doc, plan_items, "semicolon")
     doc.lit(rng.choice(["Outcome: discharged " + _date(rng), "Discharged home.", "d/c home after " + str(rng.randint(1, 12)) + " days",
                         "Now MFFD, discharged."]))
@@ -763,7 +795,7 @@ def problem_list(g, p, doc) -> None:
         _trap_writer(g, p, doc, "neg_symptom", c)()
         doc.lit(".\n")
     doc.lit(rng.choice(["Plan: ", "GP: ", "Follow-up: "]))
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(F.PLANS, k=rng.randint(1, 3))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     _write_list(doc, plan_items, "semicolon")
 
