@@ -77,6 +77,8 @@ _CLUSTERS = {  # chronic co-occurrence: trigger category -> [(code, probability)
 _COMPLICATIONS = ["N17.9", "E87.6", "E87.1", "F05.9", "N39.0", "J22", "J18.9", "K59.0", "D64.9", "E86", "L89.9",
                   "L89.1", "E87.5", "E83.4", "J69.0", "A04.7", "B37.0", "E87.0", "I48.9", "J96.0", "D62",
                   "E43", "E44.0", "I95.1", "T88.7", "D69.6", "L03.1", "E16.0"]
+_WAITING_LIST = {"K40.9", "K42.9", "K43.9", "N47", "H25.9", "J35.0", "H65.3", "G56.0", "D12.6", "K63.5", "K64.9", "C44.3",
+                 "D25.9", "N81.2", "N92.0", "N95.0", "S83.2", "M17.1", "M16.1", "N40", "E28.2", "K80.2", "O02.1"}
 _CTX_DX = {"obs": ["I26.9", "O14.9", "I80.2", "N39.0", "O72.1"], "neo": ["P36.9", "G03.9", "N39.0", "P59.9"],
            "paed": ["G03.9", "N39.0", "K35.8", "J18.9", "A41.9", "N10"], "adult": F.HYPO_DX}
 _PAED_COMORB = ["J45.9", "L20.9", "F84.0", "F90.0", "Q90.9", "E10.9", "G40.9", "Q21.1"]
@@ -499,10 +501,14 @@ class Generator:
             return "maternity"
         if p.procs:
             adm = p.procs[0].adm
+            # an operation for a chronic / waiting-list condition is planned; for an acute one (hot
+            # cholecystitis, ureteric colic) the same operation happens in the emergency admission
+            chronic = "C" in p.main.concept.roles or p.main.concept.code in _WAITING_LIST
             if adm == "el":
-                return "elective" if rng.random() < 0.9 else "emergency"
+                return "elective" if (chronic or rng.random() < 0.3) else "emergency"
             if adm == "dc":
-                return "day case" if rng.random() < 0.85 else "elective"
+                if chronic or rng.random() < 0.5:
+                    return "day case" if rng.random() < 0.85 else "elective"
         return "transfer" if rng.random() < 0.03 else "emergency"
 
     def _traps(self, p: Plan, have: set[str]) -> None:

@@ -204,9 +204,13 @@ def _symptoms_writer(g, p, doc) -> W:
         if not syms and p.spec in ("obs", "neo"):
             doc.lit(rng.choice(F.OBS_SYMPTOMS if p.spec == "obs" else F.NEO_SYMPTOMS))
             return
+        if p.admission in ("elective", "day case") and p.procs:
+            doc.lit(rng.choice(["elective admission", "planned admission for surgery", "listed procedure",
+                                "admission from the waiting list", "day case procedure", "pre-booked admission"]))
+            return
         if not syms:
             doc.lit(rng.choice(["feeling generally unwell", "a fall", "reduced oral intake", "worsening symptoms",
-                                "a GP referral", "increasing frailty", "pain"]))
+                                "increasing frailty", "pain", "general decline"]))
             return
         for i, s in enumerate(syms):
             if i:
