@@ -424,3 +424,6 @@ NEO_DAYS = ["phototherapy was stopped", "feeds were established", "blood glucose
 NEO_CONDITION = ["Discharged home with parents.", "Discharged with mother.", "Home, feeding well."]
 NEO_SYMPTOMS = ["jaundice", "poor feeding", "fast breathing", "low blood sugars on screening"]
 OBS_SYMPTOMS = ["contractions", "SROM", "reduced fetal movements", "abdominal tightenings", "a planned admission"]
+STARTED = ["started {d} - new", "{d} started this admission", "NEW: {d}", "commenced {d}", "{d} (new)"]
+CHANGE_REASONS = ["due to AKI", "as BP low", "falls risk", "no longer indicated", "interaction", "patient preference",
+                  "side effects", "per cardiology advice", "review by GP in 2 weeks"]

@@ -412,7 +412,7 @@ class Generator:
             if p.admission == "day case":
                 p.comorbs = [it for it in p.comorbs if rng.random() < 0.7]
         p.anticoag = rng.choice(["apixaban", "rivaroxaban", "warfarin", "edoxaban", "apixaban", "dabigatran"])
-        p.verbosity = rng.choices((0, 1, 2, 3), weights=(18, 37, 30, 15))[0]
+        p.verbosity = rng.choices((0, 1, 2, 3), weights=(12, 33, 35, 20))[0]
         p.los = 0 if p.admission == "day case" else max(1, int(rng.expovariate(1 / 5)))
         if sp in ("obs", "neo"):
             p.los = rng.randint(1, 4)

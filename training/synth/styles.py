@@ -521,9 +521,24 @@ def structured(g, p, doc) -> None:
         rng.shuffle(items)
         _write_list(doc, items, rng.choice(("dash", "numbered", "plain")))
 
-    order = [dx, pmh_sec, pc, course, ix, px, meds, allergy, social, fh, plan]
-    optional = {pc, ix, allergy, social, meds}
-    order = [s for s in order if s not in optional or rng.random() < 0.6]
+    def changes():
+        doc.lit(_heading(rng, "changes", hf))
+        meds_now = _meds(g, p)
+        items = [rng.choice(F.STARTED).format(d=d) for d in meds_now[:rng.randint(0, 2)]]
+        items += [s if "(" in s else f"{s} ({rng.choice(F.CHANGE_REASONS)})" for s in rng.sample(F.STOPPED, k=rng.randint(0, 2))]
+        if not items:
+            items = ["none"]
+        _write_list(doc, [(lambda s=s: doc.lit(s)) for s in items], rng.choice(("dash", "plain", "inline")))
+
+    def exam():
+        doc.lit(_heading(rng, "exam", hf))
+        _exam(g, p, doc, _pt(rng, p))
+        doc.lit("\n")
+
+    order = [dx, pmh_sec, pc, exam, course, ix, px, meds, changes, allergy, social, fh, plan]
+    optional = {pc, ix, allergy, social, meds, exam, changes}
+    keep = 0.35 + 0.15 * p.verbosity
+    order = [s for s in order if s not in optional or rng.random() < keep]
     for _ in range(rng.randint(0, 3)):
         i = rng.randrange(len(order) - 1)
         order[i], order[i + 1] = order[i + 1], order[i]
@@ -607,6 +622,10 @@ def narrative(g, p, doc) -> None:
         _sentence_list(g, doc, rng.choice(["Of note, ", "Family history: ", "FH: "]),
                        [_trap_writer(g, p, doc, "family", c) for c in p.family])
     doc.lit("\n\n")
+    if p.verbosity >= 2:
+        doc.lit(rng.choice(["Key results: ", "Results of note: ", "Investigations: "]) + "; ".join(_investigations(g, p)) + ".\n\n")
+        doc.lit(rng.choice(["Medication changes: ", "Changes to medicines: "]) +
+                ", ".join([rng.choice(F.STARTED).format(d=d) for d in _meds(g, p)[:2]] + rng.sample(F.STOPPED, k=1)) + ".\n\n")
     plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
@@ -639,6 +658,8 @@ def gp_letter(g, p, doc) -> None:
                         "Your patient has now been discharged home. "]))
     _course(g, p, doc)
     doc.lit("\n\n")
+    if p.verbosity >= 1 and rng.random() < 0.7:
+        doc.lit(rng.choice(["Investigations: ", "Relevant results: ", "Results: "]) + ", ".join(_investigations(g, p)) + ".\n\n")
     items = _pmh_items(g, p, doc)
     if items:
         _sentence_list(g, doc, rng.choice(["As you know, there is a background of ", "Other history: ", "Past history includes ",
