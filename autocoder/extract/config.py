@@ -54,10 +54,12 @@ class NerConfig(_Strict):
     max_epochs: int = Field(5, ge=1, le=100)
     max_train_docs: int = Field(500, ge=10, description="cap on training episodes (keeps training minutes)")
     dev_fraction: float = Field(0.1, gt=0, lt=0.5)
-    tok2vec_width: int = Field(96, ge=32, le=512)
+    tok2vec_width: int = Field(64, ge=32, le=512)
     tok2vec_depth: int = Field(3, ge=1, le=8)
     embed_rows: int = Field(3000, ge=500)
     dropout: float = Field(0.15, ge=0, lt=1)
+    augment_fraction: float = Field(0.5, ge=0, le=2, description="share of training letters added again with "
+                                    "coded mentions re-worded from the terminology (generalises to unseen wordings)")
     seed: int = 0
 
 

@@ -17,10 +17,10 @@ SOURCE_KEY = "autocoder_span_source"
 
 
 def doc_to_entities(doc: Doc, sections: list[Section], context: AssertionContext,
-                    candidates_for: Callable[[str, str], list[Candidate]]) -> list[Entity]:
+                    candidates_for: Callable[[str, str], list[Candidate]], text: str | None = None) -> list[Entity]:
     sources: dict[tuple[int, int], str] = doc.user_data.get(SOURCE_KEY, {})
     out = []
-    text = doc.text
+    text = text if text is not None else doc.text
     for span in doc.ents:
         out.append(span_to_entity(span, sections, context, candidates_for,
                                    sources.get((span.start_char, span.end_char), "ner"), text))
@@ -32,9 +32,10 @@ def span_to_entity(span: Span, sections: list[Section], context: AssertionContex
                    text: str | None = None) -> Entity:
     sec = section_at(sections, span.start_char)
     section = sec.category if sec else None
-    cands = candidates_for(span.text, span.label_)
+    mention = text[span.start_char:span.end_char] if text is not None else span.text
+    cands = candidates_for(mention, span.label_)
     a = context.assertion(span, section, text)
-    return Entity(text=span.text, start=span.start_char, end=span.end_char, label=span.label_,
+    return Entity(text=mention, start=span.start_char, end=span.end_char, label=span.label_,
                   section=section, assertion=a.status, negated=a.negated, uncertain=a.uncertain,
                   historical=a.historical, family=a.family, hypothetical=a.hypothetical,
                   candidates=cands, source=source)

@@ -6,43 +6,64 @@ a letter then takes milliseconds."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import spacy
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from autocoder.errors import ModelNotFoundError
-from autocoder.extract import sentences as _sentences  # noqa: F401  (registers the factory)
+from autocoder.extract.sentences import split_sentences
 from autocoder.extract.config import PipelineConfig, load_config
 from autocoder.extract.context import AssertionContext
 from autocoder.extract.convert import SOURCE_KEY, doc_to_entities
-from autocoder.extract.lexicon import (TerminologyIndex, label_for, pieces, read_abbreviations,
-                                       read_phrase_list, read_synonyms)
+from autocoder.extract.lexicon import (TerminologyIndex, label_for, read_abbreviations, read_phrase_list,
+                                       read_synonyms)
 from autocoder.extract.sections import SectionDetector
 from autocoder.extract.tokenizer import blank_clinical_nlp
 from autocoder.schemas import Candidate, Entity
 
 log = logging.getLogger(__name__)
-_CS_SPLIT = __import__("re").compile(r"[A-Za-z]+|[0-9]+|#")
-
 _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
+CORPUS_STATS = "corpus_stats.json"
 
 
-def build_index(cfg: PipelineConfig, term) -> TerminologyIndex:
+def read_corpus_stats(ner_dir: Path | None) -> dict:
+    """corpus_stats.json written by train_ner: training forms -> codes, and matcher phrase counts."""
+    if ner_dir is None or not (Path(ner_dir) / CORPUS_STATS).exists():
+        return {}
+    return json.loads((Path(ner_dir) / CORPUS_STATS).read_text(encoding="utf-8"))
+
+
+def corpus_rows(stats: dict) -> list[tuple[str, str, list[str]]]:
+    rows = []
+    for form, codes in (stats.get("forms") or {}).items():
+        ranked = sorted(codes.items(), key=lambda kv: -kv[1])
+        for system in ("icd10", "opcs4"):
+            cs = [c.split(":", 1)[1] for c, _ in ranked if c.startswith(system + ":")]
+            if cs:
+                rows.append((form, system, cs[:3]))
+    return rows
+
+
+def build_index(cfg: PipelineConfig, term, corpus: dict | None = None, corpus_key: str = "") -> TerminologyIndex:
     """The terminology index for a config and code tables (cached per process: it is the slow part)."""
     key = (id(term), str(cfg.path(cfg.matcher.synonyms)), str(cfg.path(cfg.matcher.abbreviations)),
-           str(cfg.path(cfg.matcher.stop_phrases)), cfg.matcher.min_title_tokens)
+           str(cfg.path(cfg.matcher.stop_phrases)), cfg.matcher.min_title_tokens, corpus_key)
     idx = _INDEX_CACHE.get(key)
     if idx is None:
         idx = TerminologyIndex(term, read_synonyms(cfg.path(cfg.matcher.synonyms)),
                                read_abbreviations(cfg.path(cfg.matcher.abbreviations)),
                                read_phrase_list(cfg.path(cfg.matcher.stop_phrases)),
-                               min_title_tokens=cfg.matcher.min_title_tokens)
+                               min_title_tokens=cfg.matcher.min_title_tokens,
+                               corpus_forms=corpus_rows(corpus or {}))
         _INDEX_CACHE[key] = idx
         log.info("terminology index: %d titles, %d phrases", idx.n_titles, len(idx.phrases))
     return idx
@@ -65,29 +86,32 @@ class Extractor:
         else:
             self.nlp = blank_clinical_nlp()
             self.mode = "matcher"
+        # sentences are set after the NER (which does not need them) from the original text, so the
+        # text is never rebuilt from tokens (spaCy's Doc.text costs ~10 ms on a long letter)
+        self._pyrush = None
         if cfg.sentences.splitter == "pyrush":
             from loguru import logger as _l
             _l.disable("PyRuSH")
             import medspacy  # noqa: F401  (registers medspacy_pyrush)
-            self.nlp.add_pipe("medspacy_pyrush", first=True)
-        else:
-            self.nlp.add_pipe("autocoder_sentences", first=True,
-                              config={"split_on_semicolon": cfg.sentences.split_on_semicolon})
+            self._pyrush = self.nlp.add_pipe("medspacy_pyrush", first=True)
         self.sections = SectionDetector.from_file(cfg.path(cfg.sections.aliases))
-        self.index = build_index(cfg, term)
+        corpus = read_corpus_stats(ner_model_dir) if self.mode == "ner+matcher" else {}
+        self.phrase_stats: dict[str, list[int]] = corpus.get("phrases", {})
+        self.index = build_index(cfg, term, corpus, str(Path(ner_model_dir).resolve()) if corpus else "")
         self.context = AssertionContext(self.nlp, cfg)
         self._cand_cache: OrderedDict[tuple[str, str], list[Candidate]] = OrderedDict()
 
     # -- public API
     def extract(self, text: str) -> list[Entity]:
-        return self._post(self.nlp(text))
+        return self._post(self.nlp(text), text)
 
     def extract_many(self, texts: Iterable[str], batch_size: int = 32) -> list[list[Entity]]:
         return list(self.iter_extract(texts, batch_size))
 
     def iter_extract(self, texts: Iterable[str], batch_size: int = 32) -> Iterator[list[Entity]]:
-        for doc in self.nlp.pipe(texts, batch_size=batch_size):
-            yield self._post(doc)
+        texts = list(texts)
+        for text, doc in zip(texts, self.nlp.pipe(texts, batch_size=batch_size)):
+            yield self._post(doc, text)
 
     def candidates(self, text: str, label: str | None = None) -> list[Candidate]:
         """Ranked candidate codes for a mention (cached; used for every entity)."""
@@ -102,47 +126,46 @@ class Extractor:
         return [c.model_copy() for c in hit]
 
     # -- internals
-    def _post(self, doc: Doc) -> list[Entity]:
-        sections = self.sections.detect(doc.text)
+    def _post(self, doc: Doc, text: str) -> list[Entity]:
+        if self._pyrush is None:
+            split_sentences(doc, self.cfg.sentences.split_on_semicolon, text)
+        sections = self.sections.detect(text)
         ner_spans = list(doc.ents)
-        merged, sources = self._merge(doc, ner_spans, self._matcher_spans(doc))
+        merged, sources = self._merge(doc, ner_spans, self._matcher_spans(doc, text))
         doc.ents = merged
         doc.user_data[SOURCE_KEY] = sources
         self.context(doc)
-        return doc_to_entities(doc, sections, self.context, self.candidates)
+        return doc_to_entities(doc, sections, self.context, self.candidates, text)
 
-    def _matcher_spans(self, doc: Doc) -> list[tuple[Span, str]]:
-        if self.cfg.matcher.add_spans == "none":
+    def _matcher_spans(self, doc: Doc, text: str) -> list[tuple[Span, str]]:
+        """Curated synonyms and code-title variants found in the text, as whole-token spans.
+
+        With a trained NER, a phrase the NER saw in its training letters mostly *outside* gold spans
+        (e.g. "echo" in investigations, "falls" in a risk statement) is left to the NER's judgement:
+        the matcher adds spans for phrases the NER could not have learnt."""
+        if self.cfg.matcher.add_spans == "none" or len(doc) == 0:
             return []
-        keys: list[str] = []
-        orig: list[str] = []
-        tok_of: list[int] = []
-        fixed: set[int] = set()
-        for tok in doc:
-            if tok.is_space:
-                continue
-            for p in _CS_SPLIT.findall(tok.text):
-                for k in pieces(p):
-                    fix = self.index.correct(k)
-                    if fix is not None:
-                        fixed.add(len(keys))
-                        k = fix
-                    keys.append(k)
-                    orig.append(p)
-                    tok_of.append(tok.i)
+        hits = self.index.find_in_text(text)
+        if not hits:
+            return []
+        arr = doc.to_array([IDX, LENGTH])
+        tok_start, tok_end = arr[:, 0], arr[:, 0] + arr[:, 1]
         out = []
-        for a, b, ph in self.index.match_keys(keys, orig):
-            ts, te = tok_of[a], tok_of[b - 1] + 1
+        for c0, c1, ph, fuzzy in hits:
+            ts = int(np.searchsorted(tok_start, c0, side="right")) - 1
+            te = int(np.searchsorted(tok_end, c1, side="left"))
             # a match must cover whole tokens ("CKD3a" is one token: accept only if all of it matched)
-            if (a > 0 and tok_of[a - 1] == ts) or (b < len(keys) and tok_of[b] == te - 1):
+            if ts < 0 or te >= len(doc) or tok_start[ts] != c0 or tok_end[te] != c1:
                 continue
             best = ph.entries[0]
             kind = "synonym" if best.source == "synonym" else "title"
             if self.cfg.matcher.add_spans == "curated" and kind != "synonym":
                 continue
-            if any(i in fixed for i in range(a, b)):
-                kind = "fuzzy"
-            out.append((Span(doc, ts, te, label=label_for(best.code, best.system)), kind))
+            seen = self.phrase_stats.get(" ".join(ph.keys))
+            if seen is not None and seen[0] < seen[1]:
+                continue
+            out.append((Span(doc, ts, te + 1, label=label_for(best.code, best.system)),
+                        "fuzzy" if fuzzy else kind))
         return out
 
     @staticmethod

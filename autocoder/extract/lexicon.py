@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from pathlib import Path
 
 from autocoder.errors import ConfigError
@@ -73,8 +74,16 @@ def pieces(text: str) -> list[str]:
     return [SPELLING.get(p, p) for p in _PIECE_RE.findall(fold(text))]
 
 
+_MORPH = (("aemic", "aemia"), ("otic", "osis"), ("itic", "itis"), ("ptic", "psis"))
+
+
 def stem(p: str) -> str:
+    """Index form of a word: organ adjectives to nouns, -aemic/-otic/-itic to the disease noun,
+    simple plurals to singular ("hypoglycaemic" meets "hypoglycaemia", "cirrhotic" meets "cirrhosis")."""
     p = ADJECTIVES.get(p, p)
+    for a, b in _MORPH:
+        if len(p) > len(a) + 3 and p.endswith(a):
+            return p[: -len(a)] + b
     if len(p) > 4 and p.endswith("ies"):
         return p[:-3] + "y"
     if len(p) > 4 and p.endswith("s") and not p.endswith(("ss", "us", "is")):
@@ -283,7 +292,8 @@ class TerminologyIndex:
     """All phrases (titles, variants, synonyms) -> codes, with exact and fuzzy look-up."""
 
     def __init__(self, term, synonyms: list[tuple[str, str, list[str]]], abbreviations: dict[str, str],
-                 stop_phrases: set[tuple[str, ...]], min_title_tokens: int = 2) -> None:
+                 stop_phrases: set[tuple[str, ...]], min_title_tokens: int = 2,
+                 corpus_forms: list[tuple[str, str, list[str]]] | None = None) -> None:
         self.tables = _Tables(term)
         self.abbreviations = {k: pieces(v) for k, v in abbreviations.items()}
         self.stop_phrases = stop_phrases
@@ -292,6 +302,8 @@ class TerminologyIndex:
         self.skipped_synonym_codes: list[tuple[str, str]] = []
         self._add_titles(min_title_tokens)
         self._add_synonyms(synonyms)
+        if corpus_forms:
+            self._add_synonyms(corpus_forms, source="corpus", text_ok=False)
         self._build_text_index()
         self._build_fuzzy_index()
 
@@ -317,7 +329,10 @@ class TerminologyIndex:
                     if len(content(keys)) >= min_tokens and keys not in self.stop_phrases:
                         ph.text_ok = True
 
-    def _add_synonyms(self, rows: list[tuple[str, str, list[str]]]) -> None:
+    def _add_synonyms(self, rows: list[tuple[str, str, list[str]]], source: str = "synonym",
+                      text_ok: bool = True) -> None:
+        """Curated synonyms (matched in running text) or training-corpus forms (`source="corpus"`:
+        candidates only; finding them in text is the NER's job)."""
         for term_text, system, codes in rows:
             keys = tuple(pieces(term_text))
             if not keys:
@@ -325,14 +340,20 @@ class TerminologyIndex:
             cs = tuple(p for p in _CS_PIECE_RE.findall(term_text)
                        if len(p) >= 2 and p.isalpha() and p.isupper())
             ph = self._phrase(keys)
+            prior0 = 1.0 if source == "synonym" else 0.99
+            n_before = sum(1 for e in ph.entries if e.source in ("synonym", "corpus"))
             for rank, code in enumerate(codes):
                 canon = self.tables.normalise(code, system)
                 if canon is None:
-                    self.skipped_synonym_codes.append((term_text, code))
+                    if source == "synonym":
+                        self.skipped_synonym_codes.append((term_text, code))
                     continue
-                ph.entries.insert(rank, Entry(canon, system, self.tables.title(canon, system), "synonym",
-                                              round(1.0 - 0.03 * rank, 4), cs))
-            if keys not in self.stop_phrases and any(e.source == "synonym" for e in ph.entries):
+                if any(e.code == canon and e.system == system and e.source in ("synonym", "corpus")
+                       for e in ph.entries):
+                    continue
+                ph.entries.insert(n_before + rank, Entry(canon, system, self.tables.title(canon, system), source,
+                                                         round(prior0 - 0.03 * (n_before + rank), 4), cs))
+            if text_ok and keys not in self.stop_phrases and any(e.source == "synonym" for e in ph.entries):
                 ph.text_ok = True
         if self.skipped_synonym_codes:
             log.warning("%d curated synonym codes are not in the loaded tables and were skipped",
@@ -409,6 +430,29 @@ class TerminologyIndex:
             else:
                 i += 1
         return out
+
+    def find_in_text(self, text: str) -> list[tuple[int, int, _Phrase, bool]]:
+        """Phrases in running text: (start char, end char, phrase, spelling-corrected?)."""
+        keys: list[str] = []
+        orig: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        fixed: set[int] = set()
+        for m in _TEXT_PIECE_RE.finditer(text):
+            p = m.group()
+            k = _key(p)
+            if k is None:
+                continue
+            fix = self.correct(k)
+            if fix is not None:
+                fixed.add(len(keys))
+                k = fix
+            keys.append(k)
+            orig.append(p)
+            starts.append(m.start())
+            ends.append(m.end())
+        return [(starts[a], ends[b - 1], ph, any(i in fixed for i in range(a, b)))
+                for a, b, ph in self.match_keys(keys, orig)]
 
     @staticmethod
     def _case_ok(ph: _Phrase, orig: list[str]) -> bool:
@@ -517,16 +561,27 @@ class TerminologyIndex:
             for t in self._tri.get(g, ()):
                 counts[t] += 1
         out = []
+        ng = len(grams)
         for t, c in counts.items():
-            if c < 2 or abs(len(t) - len(tok)) > 2:
+            # cheap trigram-overlap bound first; SequenceMatcher only for plausible neighbours
+            if c < 2 or abs(len(t) - len(tok)) > 2 or c < 0.4 * ng:
                 continue
             sim = SequenceMatcher(None, tok, t).ratio()
             if sim >= 0.8:
                 out.append((t, sim))
         out.sort(key=lambda x: -x[1])
-        if len(self._near_cache) < 50000:
+        if len(self._near_cache) < 200_000:
             self._near_cache[tok] = out
         return out
+
+
+_TEXT_PIECE_RE = re.compile(r"[^\W\d_]+|[0-9]+|#")
+
+
+@lru_cache(maxsize=200_000)
+def _key(piece: str) -> str | None:
+    ks = pieces(piece)
+    return ks[0] if len(ks) == 1 else None
 
 
 def _trigrams(t: str) -> set[str]:

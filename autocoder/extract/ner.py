@@ -194,8 +194,93 @@ def episodes_to_docbin(nlp: spacy.Language, episodes: list[Episode], labels: set
     return db, stats
 
 
+def corpus_stats(episodes: list[Episode], cfg, terminology=None) -> dict:
+    """What the NER bundle learns besides weights, saved as corpus_stats.json:
+
+    forms    gold mention text (lowercase) -> {"icd10:J44.1": n}: extra candidate phrases, so a
+             training wording ranks its gold code first and nearby unseen wordings find it by overlap;
+    phrases  matcher phrase -> [n inside a gold span, n outside]: a phrase the letters mostly use
+             outside coded mentions (investigations, risk statements) is left to the NER at run time.
+    No document text is stored (mention strings are terminology-like, counts only)."""
+    from autocoder.extract.extractor import build_index
+
+    if terminology is None:
+        from autocoder.codes import get_terminology
+
+        terminology = get_terminology()
+    forms: dict[str, Counter] = {}
+    phrases: dict[str, list[int]] = {}
+    index = build_index(cfg, terminology)
+    for ep in episodes:
+        gold = [(g.start, g.end) for g in ep.entities or []]
+        for g in ep.entities or []:
+            if not g.code:
+                continue
+            form = " ".join(ep.text[g.start:g.end].lower().split())
+            system = "opcs4" if g.label == "PROCEDURE" else "icd10"
+            for code in str(g.code).replace("+", " ").split()[:1]:
+                forms.setdefault(form, Counter())[f"{system}:{code}"] += 1
+        for c0, c1, ph, _fuzzy in index.find_in_text(ep.text):
+            key = " ".join(ph.keys)
+            inside = any(a < c1 and c0 < b for a, b in gold)
+            phrases.setdefault(key, [0, 0])[0 if inside else 1] += 1
+    return {"episodes": len(episodes), "forms": {f: dict(c) for f, c in forms.items()}, "phrases": phrases}
+
+
+def surface_forms(cfg, terminology, codes: set[str]) -> dict[str, list[str]]:
+    """Other wordings of each code, from the curated synonyms and the code-title variants."""
+    from autocoder.extract.lexicon import read_synonyms, title_variants
+
+    out: dict[str, list[str]] = {}
+    for term, _system, cs in read_synonyms(cfg.path(cfg.matcher.synonyms)):
+        for c in cs[:1]:
+            if c in codes:
+                out.setdefault(c, []).append(term)
+    for c in codes:
+        for table in (terminology.icd10, terminology.opcs4):
+            try:
+                title = table.title(c)
+            except Exception:  # noqa: BLE001 - code not in this table
+                continue
+            if title:
+                out.setdefault(c, []).extend(v for v, pen in title_variants(title)[1:] if pen < 0.1)
+                break
+    return {c: sorted(set(v)) for c, v in out.items() if v}
+
+
+def augment(episodes: list[Episode], forms: dict[str, list[str]], rng: random.Random,
+            p_span: float = 0.5) -> list[Episode]:
+    """Copies of the episodes with coded mentions re-worded from the terminology.
+
+    Why: the NER must tag wordings it never saw (held-out synonyms, rare codes). Re-wording gold
+    spans with title variants and curated synonyms, in varied case, teaches it to rely on the slot
+    (context, section, list position) rather than memorise the training vocabulary."""
+    out = []
+    for ep in episodes:
+        new_spans = []
+        pieces, last = [], 0
+        for g in sorted(ep.entities or [], key=lambda g: g.start):
+            alts = forms.get(str(g.code)) if g.code else None
+            if g.start < last:
+                continue
+            repl = ep.text[g.start:g.end]
+            if alts and rng.random() < p_span:
+                repl = rng.choice(alts)
+                r = rng.random()
+                repl = repl.upper() if r < 0.1 else repl[:1].upper() + repl[1:] if r < 0.4 else repl
+            pieces.append(ep.text[last:g.start])
+            start = sum(map(len, pieces))
+            pieces.append(repl)
+            new_spans.append(g.model_copy(update={"start": start, "end": start + len(repl), "text": repl}))
+            last = g.end
+        pieces.append(ep.text[last:])
+        text = "".join(pieces)
+        out.append(ep.model_copy(update={"id": f"{ep.id}-aug", "text": text, "entities": new_spans}))
+    return out
+
+
 def train_ner(episodes: list[Episode], out_dir: Path, n_iter: int | None = None, config: Path | None = None,
-              max_docs: int | None = None) -> Path:
+              max_docs: int | None = None, terminology=None, augment_fraction: float | None = None) -> Path:
     """Train tok2vec+ner on episodes' gold `entities`; save a spaCy model directory at out_dir.
 
     n_iter: epochs (default from configs/pipeline.yaml ner.max_epochs). Returns out_dir."""
@@ -212,6 +297,16 @@ def train_ner(episodes: list[Episode], out_dir: Path, n_iter: int | None = None,
     eps = eps[:cap]
     n_dev = max(1, int(len(eps) * ner.dev_fraction))
     dev, train = eps[:n_dev], eps[n_dev:] or eps[:n_dev]
+    frac = ner.augment_fraction if augment_fraction is None else augment_fraction
+    if frac > 0:
+        if terminology is None:
+            from autocoder.codes import get_terminology
+
+            terminology = get_terminology()
+        codes = {str(g.code) for e in train for g in e.entities or [] if g.code}
+        forms = surface_forms(cfg, terminology, codes)
+        chosen = rng.sample(train, int(len(train) * frac))
+        train = train + augment(chosen, forms, rng)
     out_dir = Path(out_dir)
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "autocoder.clinical_tokenizer.v1"}}})
     t0 = time.time()
@@ -222,7 +317,7 @@ def train_ner(episodes: list[Episode], out_dir: Path, n_iter: int | None = None,
         db_train.to_disk(tmpd / "train.spacy")
         db_dev.to_disk(tmpd / "dev.spacy")
         words = sum(len(e.text.split()) for e in train)
-        steps_per_epoch = max(1, words // 2000)
+        steps_per_epoch = max(1, words // 600)
         eval_freq = max(5, min(1000, steps_per_epoch))   # about once an epoch: evaluation is not free
         (tmpd / "config.cfg").write_text(render_config(ner, n_iter, eval_freq), encoding="utf-8")
         from spacy.cli.train import train as spacy_train
@@ -249,6 +344,10 @@ def train_ner(episodes: list[Episode], out_dir: Path, n_iter: int | None = None,
         "dev_scores": {k: round(float(scores.get(k) or 0.0), 4) for k in ("ents_f", "ents_p", "ents_r")},
         "config": ner.model_dump(),
     }
+    stats = corpus_stats(episodes, cfg, terminology)
+    (out_dir / "corpus_stats.json").write_text(json.dumps(stats, ensure_ascii=False), encoding="utf-8")
+    card["corpus_stats"] = {"forms": len(stats["forms"]), "matcher_phrases": len(stats["phrases"]),
+                            "episodes": stats["episodes"]}
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
     log.info("NER trained on %d docs in %.0fs (dev ents_f=%s)", len(train), card["seconds"],
              card["dev_scores"].get("ents_f"))

@@ -44,13 +44,14 @@ def boundaries(text: str, split_on_semicolon: bool = True) -> list[int]:
     return out
 
 
-def split_sentences(doc: Doc, split_on_semicolon: bool = True) -> Doc:
+def split_sentences(doc: Doc, split_on_semicolon: bool = True, text: str | None = None) -> Doc:
+    """Set sentence starts; pass `text` (the doc's text) when you have it, to save rebuilding it."""
     n = len(doc)
     if n == 0:
         return doc
     idx = doc.to_array([IDX]).reshape(-1)
     starts = {0}
-    for c in boundaries(doc.text, split_on_semicolon):
+    for c in boundaries(text if text is not None else doc.text, split_on_semicolon):
         i = int(np.searchsorted(idx, c, side="right")) - 1   # the token containing char c
         if 0 < i < n:
             starts.add(i if idx[i] == c else i + 1 if i + 1 < n else i)

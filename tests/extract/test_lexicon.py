@@ -20,17 +20,23 @@ def test_lexicon_title_variants():
     assert "kawasaki syndrome" in dict(title_variants("Mucocutaneous lymph node syndrome [Kawasaki]"))
 
 
-def test_lexicon_curated_icd_codes_all_valid(fake_terminology):
-    """Every curated ICD-10 synonym code is a WHO ICD-10 code (typos in the data file fail here)."""
+def test_lexicon_curated_codes_all_valid():
+    """Every curated synonym code is in the loaded ICD-10 table / well-formed OPCS-4 (typos fail here)."""
+    from autocoder.codes import get_terminology
+
+    term = get_terminology()
     cfg = load_config()
     bad = []
-    for term, system, codes in read_synonyms(cfg.path(cfg.matcher.synonyms)):
+    for text, system, codes in read_synonyms(cfg.path(cfg.matcher.synonyms)):
         for c in codes:
-            if system == "icd10":
-                try:
-                    fake_terminology.icd10.normalise(c)
-                except ValueError:
-                    bad.append((term, c))
+            table = term.icd10 if system == "icd10" else term.opcs4
+            try:
+                canon = table.normalise(c)
+            except ValueError:
+                bad.append((text, c))
+                continue
+            if system == "icd10" and not table.is_valid(canon):
+                bad.append((text, c))
     assert not bad
 
 
