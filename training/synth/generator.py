@@ -389,6 +389,10 @@ class Generator:
                     add(p.status, self.concept("Z95.0"))
                 if age > 55 and rng.random() < 0.04:
                     add(p.status, self.concept("Z96.6"))
+        # a symptom is the main condition only when nothing in the record explains it
+        if symptom_main:
+            expl = _explainers(main.code)
+            p.comorbs = [it for it in p.comorbs if not any(x.startswith(expl) for x in it.concept.codes)]
         # a hypo caused by a diabetes drug implies diabetes is documented (and coded)
         if any(it.cause == "Y42.3" for it in [mi] + p.secondaries) and "DM" not in used:
             insulin = any(it.cause_text == "insulin" for it in [mi] + p.secondaries)
@@ -642,6 +646,22 @@ def _alt_key(code: str) -> str:
     if code[0] == "R":
         return code[:3]
     return code[0]
+
+
+_SYMPTOM_TABLE = None
+
+
+def _explainers(symptom: str) -> tuple[str, ...]:
+    """Code prefixes that explain a symptom (the project's rules table when present)."""
+    global _SYMPTOM_TABLE
+    if _SYMPTOM_TABLE is None:
+        try:
+            from autocoder.codes.rules import symptom_table
+
+            _SYMPTOM_TABLE = dict(symptom_table())
+        except Exception:  # noqa: BLE001 - rules not available: nothing filtered
+            _SYMPTOM_TABLE = {}
+    return tuple(_SYMPTOM_TABLE.get(symptom, ())) or ("\0",)
 
 
 def _cum(ws: list[float]) -> list[float]:

@@ -132,7 +132,7 @@ def _item_writer(g, p, doc, it, main: bool = False) -> W:
     def w() -> None:
         c = it.concept
         assertion = "uncertain" if it.mode == "uncertain" else "present"
-        m = g.m(c, assertion, side=p.side if main else None)
+        m = g.m(c, assertion, side=p.side)
         if it.mode == "probable":
             doc.tpl(rng.choice(F.PROB_TEMPLATES), m=m)
         elif it.mode == "uncertain":
