@@ -15,10 +15,11 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from autocoder.errors import AutocoderError, ConfigError
 
@@ -326,17 +327,18 @@ def run_retrain(opts: RetrainOptions, deps: Deps | None = None) -> RetrainResult
 def format_comparison(res: RetrainResult) -> str:
     champ = f"champion v{res.champion_version}" if res.champion_version else "champion (none)"
     chall = f"challenger v{res.challenger_version}"
-    lines = [f"retrain: {res.n_feedback} feedback episodes ({res.n_corrections} corrections) x "
-             f"{res.lineage.get('retrain.feedback_repeat', '?')} + {res.n_base} base episodes; "
-             f"fixed evaluation set: {res.n_eval} episodes",
-             f"{'metric':32s} {champ:>20s} {chall:>20s} {'delta':>8s}"]
+    head = (f"retrain: {res.n_feedback} feedback episodes ({res.n_corrections} corrections) x "
+            f"{res.lineage.get('retrain.feedback_repeat', '?')} + {res.n_base} base episodes; "
+            f"fixed evaluation set: {res.n_eval} episodes")
+    lines = [head, f"{'metric':32s} {champ:>20s} {chall:>20s} {'delta':>8s}"]
     for k in TABLE_METRICS:
         if k not in res.challenger_metrics:
             continue
         c = res.challenger_metrics[k]
         b = res.champion_metrics.get(k) if res.champion_metrics else None
-        lines.append(f"{k:32s} {('%.4f' % b) if b is not None else '-':>20s} {c:>20.4f} "
-                     f"{('%+.4f' % (c - b)) if b is not None else '':>8s}")
+        before = f"{b:.4f}" if b is not None else "-"
+        delta = f"{c - b:+.4f}" if b is not None else ""
+        lines.append(f"{k:32s} {before:>20s} {c:>20.4f} {delta:>8s}")
     verdict = (f"PROMOTED: {res.challenger_version} is now @champion" if res.promoted
                else f"NOT promoted: @champion stays {res.champion_version or 'unset'}; "
                     f"v{res.challenger_version} is @candidate")

@@ -54,7 +54,7 @@ def free_port() -> int:
 
 def _healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as r:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
             return r.status == 200
     except Exception:  # noqa: BLE001
         return False

@@ -5,10 +5,10 @@ Heavy imports (label-studio-sdk, MLflow, the pipeline) happen inside the command
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -32,11 +32,11 @@ def _parse_since(since: str | None) -> datetime | None:
     if not since:
         return None
     try:
-        d = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        d = datetime.fromisoformat(since)  # 3.11 parses a trailing Z
     except ValueError:
         raise typer.BadParameter(f"expected an ISO date like 2026-11-23 or 2026-11-23T10:00:00Z, got {since!r}",
                                  param_hint="--since") from None
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 def _store(db: str | None):
@@ -47,9 +47,9 @@ def _store(db: str | None):
     return ReviewStore(db)
 
 
-URL = Annotated[Optional[str], typer.Option("--url", envvar="LABEL_STUDIO_URL",
+URL = Annotated[str | None, typer.Option("--url", envvar="LABEL_STUDIO_URL",
                                             help="Label Studio base URL, e.g. http://127.0.0.1:8080")]
-TOKEN = Annotated[Optional[str], typer.Option("--token", envvar="LABEL_STUDIO_API_KEY",
+TOKEN = Annotated[str | None, typer.Option("--token", envvar="LABEL_STUDIO_API_KEY",
                                               help="Label Studio API token (legacy token or personal access token)")]
 
 
@@ -60,11 +60,11 @@ def export_cmd(
     token: TOKEN = None,
     project: Annotated[str, typer.Option(help="Label Studio project title (created if missing, reused by title)")]
     = "autocoder review audit",
-    since: Annotated[Optional[str], typer.Option(help="only episodes reviewed at/after this ISO date")] = None,
-    db: Annotated[Optional[str], typer.Option(help="review store SQLAlchemy URL (default: data home review.db)")]
+    since: Annotated[str | None, typer.Option(help="only episodes reviewed at/after this ISO date")] = None,
+    db: Annotated[str | None, typer.Option(help="review store SQLAlchemy URL (default: data home review.db)")]
     = None,
-    out: Annotated[Optional[Path], typer.Option(help="with --to file: where to write the tasks JSON")] = None,
-    label_config: Annotated[Optional[Path], typer.Option(help="labelling config XML")] = None,
+    out: Annotated[Path | None, typer.Option(help="with --to file: where to write the tasks JSON")] = None,
+    label_config: Annotated[Path | None, typer.Option(help="labelling config XML")] = None,
 ) -> None:
     """Each reviewed episode becomes one task: the model's suggestion as a prediction, the coder's review
     as an annotation. Running it twice adds no duplicates."""
@@ -96,7 +96,7 @@ def import_cmd(
     url: URL = None,
     token: TOKEN = None,
     project: Annotated[str, typer.Option(help="Label Studio project title")] = "autocoder review audit",
-    in_: Annotated[Optional[Path], typer.Option("--in", help="with --from file: the Label Studio JSON export")]
+    in_: Annotated[Path | None, typer.Option("--in", help="with --from file: the Label Studio JSON export")]
     = None,
 ) -> None:
     """Write training episodes (FORMATS.md) whose gold codes come from each task's final annotation:
@@ -129,15 +129,15 @@ def import_cmd(
 
 def retrain_cmd(
     feedback: Annotated[Path, typer.Option(help="feedback episodes JSONL from `autocoder review import`")],
-    base: Annotated[Optional[Path], typer.Option(help="base training episodes (default: the config's data)")]
+    base: Annotated[Path | None, typer.Option(help="base training episodes (default: the config's data)")]
     = None,
     config: Annotated[Path, typer.Option(help="training config YAML")] = Path("configs/train.yaml"),
     repeat: Annotated[int, typer.Option(help="feedback weight: each feedback episode is repeated N times")] = 5,
-    eval_data: Annotated[Optional[Path], typer.Option("--eval", help="fixed evaluation episodes JSONL "
+    eval_data: Annotated[Path | None, typer.Option("--eval", help="fixed evaluation episodes JSONL "
                                                       "(default: the config's evaluation data)")] = None,
     model_name: Annotated[str, typer.Option(help="MLflow registered model name")] = "autocoder",
     no_promote: Annotated[bool, typer.Option("--no-promote", help="register as candidate only")] = False,
-    work_dir: Annotated[Optional[Path], typer.Option(help="where the merged data and config are written")] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="where the merged data and config are written")] = None,
 ) -> None:
     """Merge feedback into the training data, train a challenger, compare it with the champion on the
     same fixed evaluation set, register it as `candidate` and promote it to `champion` if the gate passes.
