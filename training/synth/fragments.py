@@ -100,8 +100,8 @@ NEG_TEMPLATES = [
 NEG_TESTS = {
     "I26": ["CTPA", "CT pulmonary angiogram", "V/Q scan"], "I21": ["serial troponins", "troponin", "ECG and troponin"],
     "J18": ["CXR", "chest X-ray", "chest x ray"], "J15": ["CXR"], "J13": ["CXR"], "I80": ["Doppler", "leg Doppler USS"],
-    "G03": ["LP", "CSF"], "K35": ["USS", "CT abdomen"], "I63": ["CT head", "MRI head"], "I61": ["CT head"],
-    "I64": ["CT head"], "S72": ["hip X-ray", "CT hip"], "N39": ["urine culture", "urine dip"], "A41": ["blood cultures"],
+    "G03": ["clinical assessment", "examination"], "K35": ["USS", "CT abdomen"], "I63": ["MRI head", "MRI brain"], "I61": ["MRI"],
+    "I64": ["MRI head"], "S72": ["hip X-ray", "CT hip"], "N39": ["urine culture", "urine dip"], "A41": ["blood cultures"],
     "I44": ["24 h tape", "ECG"], "N10": ["urine culture"], "L03": ["Doppler"], "J44": ["spirometry"],
     "I50": ["echo", "BNP"], "K57": ["CT"], "K56": ["CT abdomen"], "N83": ["pelvic USS"],
 }
@@ -203,9 +203,9 @@ INV_BY_CODE = {
     "I21": ["troponin 845 -> 1620", "trop 34 \u2192 410", "ECG: ST depression V4-V6", "hs-troponin 76 then 310", "echo EF 45%, anterior hypokinesia"],
     "I48": ["ECG: AF rate 140", "ECG - AF 120 bpm", "TFTs normal", "echo: dilated LA, EF 55%"],
     "I50": ["BNP 2400", "echo EF 30%", "CXR: upper lobe diversion, bilateral effusions", "NT-proBNP 5,600"],
-    "I63": ["CT head: early ischaemic change {side} MCA territory", "CT head - no haemorrhage", "MRI: acute infarct",
+    "I63": ["MRI: restricted diffusion {side} MCA territory", "imaging - no haemorrhage", "MRI: acute infarct",
             "carotid dopplers: <50% stenosis", "NIHSS 6"],
-    "G45": ["CT head normal", "carotid doppler no significant stenosis", "ECG sinus rhythm", "ABCD2 4"],
+    "G45": ["MRI head normal", "carotid doppler no significant stenosis", "ECG sinus rhythm", "ABCD2 4"],
     "N39": ["urine dip: leucs +++, nitrites +", "MSU: E. coli > 10^5", "urine culture mixed growth", "CRP 96"],
     "A41": ["lactate 4.1", "blood cultures: E. coli", "lactate 2.8 -> 1.2", "CRP 310, WCC 21", "blood cultures negative"],
     "N17": ["creatinine 245 (baseline 90)", "Cr 180 -> 102 on discharge", "Cr 245 \u2192 130", "Cr \u2191 210", "USS KUB: no hydronephrosis", "urea 18.2"],
@@ -214,7 +214,7 @@ INV_BY_CODE = {
     "K35": ["CT abdomen: acute appendicitis", "USS: non-compressible appendix", "WCC 15.3, CRP 88"],
     "K80": ["USS abdomen: gallstones, thick-walled GB", "LFTs: ALP 210", "USS: cholelithiasis"],
     "K85": ["lipase 2,400", "amylase 1,860", "CT: peripancreatic stranding", "USS: gallstones"],
-    "K92": ["Hb 72", "Glasgow-Blatchford 12", "urea 21", "OGD findings as below"],
+    "K92": ["Hb 72", "Glasgow-Blatchford 12", "urea 21", "Hb 88 -> 95"],
     "E87": ["Na 118 -> 131", "Na 119 \u2192 128", "Na \u2193 121", "serum osmolality 252", "K 2.7", "urine Na 45"],
     "E10": ["pH 7.12, ketones 5.8", "glucose 32", "bicarbonate 9"], "L03": ["CRP 140", "WCC 13.2", "Doppler negative"],
     "I80": ["Doppler: occlusive DVT {side} popliteal vein", "D-dimer raised"],
@@ -241,7 +241,7 @@ TREATMENTS = {
     "E87": ["fluid restriction", "slow IV saline", "IV potassium replacement"],
     "K85": ["IV fluids, analgesia, NBM", "supportive management"], "E10": ["FRIII and fluids as per DKA protocol"],
     "F10": ["chlordiazepoxide reducing regime and Pabrinex"], "I63": ["aspirin 300 mg", "clopidogrel and atorvastatin"],
-    "K92": ["PPI infusion", "IV PPI and transfusion"], "K56": ["drip and suck", "NBM, IV fluids, NG decompression"],
+    "K92": ["PPI infusion", "IV PPI and tranexamic acid"], "K56": ["conservative management with IV fluids", "NBM, IV fluids and analgesia"],
 }
 GENERIC_TX = ["treatment as per local guidelines", "conservative management", "supportive care",
               "IV fluids and analgesia", "medical management", "simple analgesia and observation",
@@ -252,7 +252,7 @@ PLANS = [
     "district nurses for dressings", "fracture clinic in 2 weeks", "remove clips day 10-14", "no follow up required",
     "safety-netted, return if worse", "driving advice given", "complete course of antibiotics", "repeat CXR in 6 weeks",
     "GP to review BP", "physio referral made", "OT assessment completed, home with POC", "for PT/OT at home",
-    "GP to titrate bisoprolol", "to see specialist nurse", "TWOC in 2 weeks", "weekly INR monitoring", "heart failure nurse to review",
+    "GP to titrate bisoprolol", "to see specialist nurse", "urology OP review", "weekly INR monitoring", "heart failure nurse to review",
     "cardiac rehab referral", "echo as outpatient", "smoking cessation advice given", "to attend ambulatory care for bloods",
     "pulmonary rehab referral", "diabetes team to follow up", "dietitian review", "falls clinic referral",
     "review in 48 h with bloods", "memory clinic referral", "alcohol liaison team follow up", "discharged home",
@@ -315,7 +315,7 @@ NEURO = ["no focal deficit", "{side} sided weakness 3/5", "dysarthria, facial dr
 O2 = ["air", "room air", "2L NC", "4L", "15L NRB", "28% venturi", "RA"]
 IX_PROSE = ["Bloods showed {inv}.", "Initial bloods: {inv}.", "Results: {inv}.", "{inv}.", "Investigations revealed {inv}.",
             "Of note {inv}.", "Admission bloods were notable for {inv}."]
-DAYS = ["antibiotics were switched to oral", "the catheter was removed and {pr} passed urine", "bloods were repeated and improving",
+DAYS = ["antibiotics were switched to oral", "bowels opened", "bloods were repeated and improving",
         "physio saw {pr} and {pr} mobilised with a frame", "a swallow assessment was done by SALT", "{pr} spiked a temperature and cultures were sent",
         "fluid balance was monitored closely", "{pr} was stepped down from HDU", "pain was well controlled on oral analgesia",
         "the medical team reviewed {pr} on the ward round", "IV fluids were stopped", "oxygen was weaned to air",
