@@ -206,8 +206,8 @@ INV_BY_CODE = {
     "I63": ["MRI: restricted diffusion {side} MCA territory", "imaging - no haemorrhage", "MRI: acute infarct",
             "carotid dopplers: <50% stenosis", "NIHSS 6"],
     "G45": ["MRI head normal", "carotid doppler no significant stenosis", "ECG sinus rhythm", "ABCD2 4"],
-    "N39": ["urine dip: leucs +++, nitrites +", "MSU: E. coli > 10^5", "urine culture mixed growth", "CRP 96"],
-    "A41": ["lactate 4.1", "blood cultures: E. coli", "lactate 2.8 -> 1.2", "CRP 310, WCC 21", "blood cultures negative"],
+    "N39": ["urine dip: leucs +++, nitrites +", "MSU sent", "urine culture mixed growth", "CRP 96"],
+    "A41": ["lactate 4.1", "blood cultures sent", "lactate 2.8 -> 1.2", "CRP 310, WCC 21", "blood cultures negative"],
     "N17": ["creatinine 245 (baseline 90)", "Cr 180 -> 102 on discharge", "Cr 245 \u2192 130", "Cr \u2191 210", "USS KUB: no hydronephrosis", "urea 18.2"],
     "S72": ["XR pelvis: displaced intracapsular #NOF", "hip X-ray - {side} intertrochanteric fracture", "Hb 98 post-op",
             "XR {side} hip: fracture"],
@@ -222,8 +222,8 @@ INV_BY_CODE = {
     "R07": ["troponin <5 x2", "ECG normal", "CXR clear"],
 }
 GENERIC_INV = ["Hb {hb}, WCC {wcc}, plt {plt}", "Na {na}, K {k}, Ur {ur}, Cr {cr}", "CRP {crp}", "LFTs normal",
-               "ECG: sinus rhythm", "CXR: clear lung fields", "bloods unremarkable", "eGFR {egfr}", "HbA1c {a1c}",
-               "TFTs normal", "Mg 0.62", "INR 1.1", "VBG lactate 1.4", "urine dip NAD", "CXR - no acute changes",
+               "ECG: sinus rhythm", "CXR: clear lung fields", "bloods unremarkable", "eGFR {egfr}",
+               "TFTs normal", "Mg 0.84", "INR 1.1", "VBG lactate 1.4", "urine dip NAD", "CXR - no acute changes",
                "Hb {hb} g/L", "WCC {wcc} CRP {crp}", "Cr {cr} (baseline {cr0})"]
 
 TREATMENTS = {
@@ -398,7 +398,7 @@ PAED_HPC = ["Reduced feeding, about half of usual.", "Fewer wet nappies.", "Born
 PAED_EXAM = ["HR {phr}, RR {prr}, sats {sats}% in air, CRT < 2 s.", "Subcostal recession.", "Fontanelle soft.",
              "Ears: red bulging tympanic membrane.", "Throat: enlarged tonsils with exudate.", "Well hydrated.",
              "Alert and interactive.", "Chest: {chest}.", "Abdomen: soft, non-tender.", "Temp {temp}."]
-PAED_INV = ["CRP {crp}", "NPA: RSV positive", "urine dip NAD", "capillary gas normal", "CXR: hyperinflation", "blood glucose 4.6",
+PAED_INV = ["CRP {crp}", "NPA sent", "urine dip NAD", "capillary gas normal", "CXR: hyperinflation", "blood glucose 4.6",
             "SBR 280 (below treatment line)", "blood culture negative at 48 h", "FBC normal"]
 PAED_PLANS = ["safety-netting advice given to parents", "open access to the ward for 48 h", "GP review if not improving",
               "health visitor informed", "feeding plan agreed with parents", "weight check with health visitor in 1 week",

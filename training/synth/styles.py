@@ -67,11 +67,13 @@ def _date(rng: random.Random, base: tuple[int, int, int] | None = None, plus: in
 
 
 def _nums(rng: random.Random) -> dict:
-    cr0 = rng.randint(60, 140)
-    return {"hb": rng.randint(72, 165), "wcc": round(rng.uniform(3.5, 24), 1), "plt": rng.randint(90, 520),
-                "na": rng.randint(122, 146), "k": round(rng.uniform(2.9, 5.9), 1), "ur": round(rng.uniform(2.5, 24), 1),
-                "cr": rng.randint(cr0, cr0 * 3), "cr0": cr0, "sbr": rng.randint(120, 340), "glu": round(rng.uniform(1.8, 4.5), 1), "crp": rng.randint(1, 350), "egfr": rng.randint(12, 90),
-                "a1c": rng.randint(38, 110)}
+    """Filler results stay in or near the normal range: an abnormal value would document a
+    condition (anaemia, AKI, hyponatraemia, diabetes) that the gold does not carry."""
+    cr0 = rng.randint(55, 100)
+    return {"hb": rng.randint(118, 160), "wcc": round(rng.uniform(4.0, 13.5), 1), "plt": rng.randint(160, 420),
+            "na": rng.randint(134, 144), "k": round(rng.uniform(3.6, 5.0), 1), "ur": round(rng.uniform(3.0, 8.5), 1),
+            "cr": rng.randint(cr0, cr0 + 20), "cr0": cr0, "sbr": rng.randint(120, 240), "glu": round(rng.uniform(2.8, 4.5), 1),
+            "crp": rng.randint(1, 120), "egfr": rng.randint(60, 90), "a1c": rng.randint(36, 46)}
 
 
 def _heading(rng: random.Random, key: str, style_fmt: int) -> str:
