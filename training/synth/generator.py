@@ -24,7 +24,7 @@ from autocoder.schemas import Episode, GoldSpan
 from . import fragments as F
 from .lexicon import Concept, Lexicon, load_lexicon, split_forms
 
-STYLES = ("structured", "bullets", "narrative", "gp_letter", "handover", "op_note", "problem_list")
+STYLES = ("structured", "bullets", "narrative", "gp_letter", "handover", "op_note", "problem_list", "epr")
 UNCERTAIN_RULES = ("main_only", "never", "always")
 
 # conditions that cannot both be coded in one episode (besides sharing a 3-character category)
@@ -571,7 +571,7 @@ class Generator:
         surgical = bool(p.procs) and p.procs[0].code[0] not in "UX" and p.procs[0].code not in _MINOR_PROCS \
             and p.procs[0].code[:3] not in ("E85", "X40", "K63") and p.spec in ("surg", "ortho", "uro", "gyn", "obs", "ophth", "ent", "vasc", "plastics", "derm")
         planned = p.admission in ("elective", "day case")
-        w = {"structured": 30, "bullets": 20, "narrative": 16, "gp_letter": 16, "handover": 0 if planned else 8, "problem_list": 10,
+        w = {"structured": 30, "bullets": 20, "narrative": 16, "gp_letter": 16, "handover": 0 if planned else 8, "problem_list": 10, "epr": 14,
              "op_note": 35 if surgical else 0}
         names = list(w)
         return rng.choices(names, weights=[w[k] for k in names])[0]

@@ -827,8 +827,59 @@ def problem_list(g, p, doc) -> None:
     _write_list(doc, plan_items, "semicolon")
 
 
+def epr(g, p, doc) -> None:
+    """An electronic discharge template export: labelled fields, tabular medicines."""
+    rng = g.rng
+    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    doc.lit(rng.choice(["Electronic Discharge Summary", "eDischarge", "DISCHARGE SUMMARY - EPR", "Discharge Notification"]) + "\n")
+    doc.lit(rng.choice(["Patient Details\n", "PATIENT DETAILS\n", ""]) + rng.choice(F.PATIENT_LINES[:6]) + "\n")
+    base = (rng.randint(1, 28), rng.randint(1, 12), rng.choice((2025, 2026)))
+    doc.lit(rng.choice(["Admission Details\n", "ADMISSION\n", ""]))
+    doc.lit(f"  Admission date: {_date(rng, base)}  Method: {p.admission.title()}\n")
+    doc.lit(f"  Discharge date: {_date(rng, base, p.los)}  Specialty: {p.specialty}\n")
+    doc.lit(rng.choice(["Clinical Details\n", "CLINICAL INFORMATION\n", ""]))
+    doc.lit("  " + rng.choice(["Primary Diagnosis: ", "Primary diagnosis (this admission): ", "Principal Diagnosis: "]))
+    main()
+    doc.lit("\n")
+    if secs:
+        doc.lit("  " + rng.choice(["Secondary Diagnoses: ", "Other diagnoses: ", "Secondary diagnosis/complications: "]))
+        _write_list(doc, secs, "semicolon")
+    items = _pmh_items(g, p, doc)
+    doc.lit("  " + rng.choice(["Comorbidities: ", "Co-morbidities: ", "Relevant past medical history: ", "PMH: "]))
+    if items:
+        _write_list(doc, items, rng.choice(("semicolon", "inline")))
+    else:
+        doc.lit(rng.choice(["None recorded", "nil", "None"]) + "\n")
+    doc.lit("  " + rng.choice(["Procedures: ", "Operations/Procedures: ", "Procedures performed: "]))
+    if procs:
+        _write_list(doc, procs, "semicolon")
+    else:
+        doc.lit(rng.choice(["None", "Nil", "N/A"]) + "\n")
+    doc.lit("  " + rng.choice(["Clinical narrative: ", "Summary of stay: ", "Clinical summary: "]))
+    _course(g, p, doc)
+    doc.lit("\n")
+    if p.verbosity >= 1:
+        doc.lit("  " + rng.choice(["Investigations: ", "Key results: "]) + "; ".join(_investigations(g, p)) + "\n")
+    if p.family:
+        doc.lit("  Family history: ")
+        _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "semicolon")
+    doc.lit(rng.choice(["Medications on Discharge\n", "MEDICATIONS\n", "Discharge Medication\n"]))
+    doc.lit(rng.choice(["  Drug | Dose | Frequency | Status\n", "  Medicine - dose - frequency - status\n", ""]))
+    for m in _meds(g, p):
+        parts = m.split(" ", 1)
+        doc.lit("  " + " | ".join([parts[0], parts[1] if len(parts) > 1 else "", rng.choice(["Continued", "New", "Changed", "Continued"])]) + "\n")
+    doc.lit("Allergies: " + rng.choice(_fx(p, "ALLERGIES")) + "\n")
+    doc.lit(rng.choice(["Information for GP\n", "ACTIONS FOR GP\n", "GP Actions\n", "Follow-up\n"]))
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
+    plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
+    plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
+    rng.shuffle(plan_items)
+    _write_list(doc, plan_items, "dash")
+    doc.lit(rng.choice(["Completed by: ", "Author: ", "Signed: "]) + rng.choice(F.CLINICIANS) + "\n")
+
+
 RENDERERS = {"structured": structured, "bullets": bullets, "narrative": narrative, "gp_letter": gp_letter,
-             "handover": handover, "op_note": op_note, "problem_list": problem_list}
+             "handover": handover, "op_note": op_note, "problem_list": problem_list, "epr": epr}
 
 
 def render(g, p, doc) -> None:
