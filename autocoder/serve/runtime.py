@@ -130,10 +130,15 @@ class MicroBatcher:
         self._q: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._held: tuple | None = None
-        self._thread = threading.Thread(target=self._run, name="autocoder-micro-batcher", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
     def submit(self, episode: Episode, top_k: int = 0) -> Future:
+        if self._thread is None:   # started on first use, after the model (and torch) loaded
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="autocoder-micro-batcher", daemon=True)
+                    self._thread.start()
         fut: Future = Future()
         self._q.put((episode, top_k, fut))
         return fut
@@ -145,7 +150,8 @@ class MicroBatcher:
     def stop(self) -> None:
         self._stop.set()
         self._q.put(None)
-        self._thread.join(5)
+        if self._thread is not None:
+            self._thread.join(5)
 
     def _next_batch(self) -> list[tuple]:
         first = self._held or self._q.get()
