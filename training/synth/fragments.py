@@ -109,7 +109,7 @@ DEFAULT_TESTS = ["imaging", "bloods", "CT", "investigations", "work-up"]
 
 FAMILY_TEMPLATES = [
     "{rel} had {m}", "FH of {m} ({rel})", "strong family history of {m}", "{rel} died of {m} aged {age}",
-    "{rel} - {m}", "family history of {m} in {rel}", "{rel} diagnosed with {m} at {age}", "FHx: {rel} {m}",
+    "{rel} - {m}", "family history of {m} in {rel}", "{rel} diagnosed with {m} at {age}",
 ]
 RELATIVES = ["mother", "father", "sister", "brother", "maternal grandmother", "paternal uncle", "mum", "dad"]
 FAMILY_CODES = ["C50.9", "C18.9", "I25.1", "I21.9", "E11.9", "I64", "F03", "G20", "C56", "I26.9", "C34.9", "G30.9+F00.9",
@@ -263,7 +263,7 @@ OPENERS = [
     "{pt} was admitted with {sym}.", "{pt} presented to ED with {sym}.", "Thank you for seeing {pt}, who was admitted with {sym}.",
     "{pt} was brought in by ambulance with {sym}.", "{pt} was referred by the GP with {sym}.", "{pt} presented with a {dur} history of {sym}.",
     "Admitted via ED with {sym}.", "{dur} hx of {sym}.", "This {age} year old {gender} presented with {sym}.",
-    "{pt} self-presented with {sym}.", "Came in with {sym} over {dur}.", "{pt} was seen in ED with {sym}.",
+    "{pt} self-presented with {sym}.", "Came in with {sym}.", "{pt} was seen in ED with {sym}.",
 ]
 FOUND = [
     "Diagnosed with {m}.", "Found to have {m}.", "Impression was of {m}.", "This was felt to be {m}.",
@@ -427,3 +427,12 @@ OBS_SYMPTOMS = ["contractions", "SROM", "reduced fetal movements", "abdominal ti
 STARTED = ["started {d} - new", "{d} started this admission", "NEW: {d}", "commenced {d}", "{d} (new)"]
 CHANGE_REASONS = ["due to AKI", "as BP low", "falls risk", "no longer indicated", "interaction", "patient preference",
                   "side effects", "per cardiology advice", "review by GP in 2 weeks"]
+
+OP_FINDINGS = {
+    "ortho": ["stable construct", "good position on check X-ray", "haemostasis achieved", "as expected"],
+    "surg": ["inflamed, no perforation", "adhesions divided", "moderate free fluid", "haemostasis achieved", "as expected"],
+    "obs": ["healthy baby delivered", "clear liquor", "placenta complete", "EBL 600 ml"],
+    "": ["as expected", "no complications", "straightforward", "haemostasis achieved"],
+}
+INFECTION_PREFIXES = ("A", "B", "J0", "J1", "J2", "J4", "J69", "N10", "N30", "N39", "L0", "K35", "K57", "K61", "K65", "K80.0",
+                      "K81", "K83", "M00", "M86", "T81.4", "U07", "H66", "G03", "I33", "O23", "P36")

@@ -496,7 +496,7 @@ class Generator:
                 seen.add(c.code)
                 out.append(c)
         # primary procedure = the main intervention: minor/diagnostic ones go after
-        out.sort(key=lambda c: c.code in _MINOR_PROCS)
+        out.sort(key=lambda c: (c.code in _MINOR_PROCS, not c.code.startswith(_DELIVERY)))
         p.procs = out
 
     def _admission(self, p: Plan) -> str:
@@ -569,7 +569,8 @@ class Generator:
     def _style(self, p: Plan) -> str:
         rng = self.rng
         surgical = bool(p.procs) and p.procs[0].code[0] not in "UX" and p.procs[0].code not in _MINOR_PROCS \
-            and p.procs[0].code[:3] not in ("E85", "X40", "K63") and p.spec in ("surg", "ortho", "uro", "gyn", "obs", "ophth", "ent", "vasc", "plastics", "derm")
+            and p.procs[0].code[:3] not in ("E85", "X40", "K63", "R24", "R15", "R14", "R21", "R22") \
+            and p.spec in ("surg", "ortho", "uro", "gyn", "obs", "ophth", "ent", "vasc", "plastics", "derm")
         planned = p.admission in ("elective", "day case")
         w = {"structured": 30, "bullets": 20, "narrative": 16, "gp_letter": 16, "handover": 0 if planned else 8, "problem_list": 10, "epr": 14,
              "op_note": 35 if surgical else 0}

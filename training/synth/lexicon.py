@@ -154,6 +154,8 @@ def generic_forms(title: str) -> list[str]:
     m = re.match(r"^(.+?) of (?:the )?(.+)$", base)
     if m and len(base.split()) <= 7 and "," not in base and ":" not in base:
         forms.append(f"{m.group(2)} {m.group(1).lower()}")
+    if len(forms) > 1 and forms[1] != forms[0] and len(forms[1]) < len(forms[0]):
+        forms[0], forms[1] = forms[1], forms[0]  # the shortened title is the clinical name; the formal one a variant
     seen, out = set(), []
     for f in forms:
         if f and f.lower() not in seen:

@@ -386,7 +386,10 @@ def _course(g, p, doc, para_break: bool = False) -> None:
     if p.verbosity >= 1 and p.admission != "day case":
         pr = "him" if p.sex == "M" else "her"
         for d in sorted(rng.sample(range(1, max(3, p.los + 2)), k=min(p.verbosity + rng.randint(0, 2), max(1, p.los)))):
-            ev = rng.choice(_fx(p, "DAYS")).replace("{pr} mobilised", ("he" if p.sex == "M" else "she") + " mobilised").replace(
+            days = _fx(p, "DAYS")
+            if not p.main.concept.code.startswith(F.INFECTION_PREFIXES):
+                days = [d for d in days if "antibiotic" not in d]
+            ev = rng.choice(days).replace("{pr} mobilised", ("he" if p.sex == "M" else "she") + " mobilised").replace(
                 "{pr} passed", ("he" if p.sex == "M" else "she") + " passed")
             ev = ev.replace("{pr} spiked", ("He" if p.sex == "M" else "She") + " spiked").replace(
                 "{pr} was", ("he" if p.sex == "M" else "she") + " was").replace("{pr} had", ("he" if p.sex == "M" else "she") + " had")
@@ -746,8 +749,7 @@ def op_note(g, p, doc) -> None:
         procs[0]()
     doc.lit("\n")
     doc.lit(rng.choice(["Findings: ", "Findings - "]) + rng.choice(
-        ["as expected", "inflamed, no perforation", "no complications", "straightforward", "adhesions divided",
-         "moderate free fluid", "good position on check X-ray", "haemostasis achieved", "stable construct"]) + "\n")
+        F.OP_FINDINGS.get(p.spec if p.spec in ("ortho", "surg", "obs") else "", F.OP_FINDINGS[""])) + "\n")
     if rng.random() < 0.5:
         doc.lit("Closure: " + rng.choice(["clips", "subcuticular vicryl", "staples", "steristrips"]) + "\n")
     if len(procs) > 1:
