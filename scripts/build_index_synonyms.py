@@ -1166,6 +1166,10 @@ _CM_DETAIL = re.compile(
     r"history of|personal history|family history|elsewhere|specified|episode of care|"
     r"due to|secondary to|following|with|without)\b")
 _NAME_CHARS = re.compile(r"^[A-Za-z0-9' \-]+$")
+#: concepts ICD-10-CM files in a category whose WHO twin holds something else (WHO puts GvHD in T86.0)
+#: bacteraemia (WHO A49.9), coma-scale wordings, bare anatomy, identity words that are not diagnoses
+_CM_DENY = re.compile(r"graft-versus-host|graft versus host|severe sepsis|bacteremia|bacteraemia|\bscale\b|"
+                      r"\bscore\b|screaming|crying|\byears\b|^immersion$|^astragalus$|transgender", re.I)
 
 
 def _expand_parens(term: str) -> list[str]:
@@ -1251,7 +1255,11 @@ def generate_cm(title_keys: dict[tuple[str, ...], set[str]]) -> list[tuple[str, 
                 sib_words |= toks(w.get_description(s))
         sib_words -= who_t
         sib_words -= toks(cm.get_description(target)) if cm.is_valid_item(target) else set()
+        if _CM_DENY.search(own):
+            continue                      # e.g. the whole R40.2- coma-scale family
         for raw in terms:
+            if _CM_DENY.search(raw):
+                continue
             if "," in raw or ";" in raw or "/" in raw or ":" in raw or re.search(r"\bor\b", raw, re.I):
                 continue
             for term in _expand_parens(raw):
@@ -1259,7 +1267,7 @@ def generate_cm(title_keys: dict[tuple[str, ...], set[str]]) -> list[tuple[str, 
                     continue
                 term = _uninvert(term)
                 low = fold(term)
-                if _CM_DETAIL.search(low):
+                if _CM_DETAIL.search(low) or _CM_DENY.search(low):
                     continue
                 t = toks(term)
                 words = term.split()
