@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from autocoder import __version__
 from autocoder.serve.metrics import ServeMetrics
-from autocoder.serve.routers import admin, batches, code, codes, episodes, health
+from autocoder.serve.routers import admin, batches, code, codes, episodes, health, reviews
 from autocoder.serve.runtime import MicroBatcher, PipelineHolder, PipelineLike
 from autocoder.serve.security import AccessLogMiddleware, BodyLimitMiddleware
 from autocoder.serve.settings import ServeSettings, load_settings, settings_summary
@@ -35,7 +35,7 @@ keeps every suggestion and every coder review (append-only audit trail), codes J
 background and serves the review page at /review.
 
 Authentication: `X-API-Key: <key>` or `Authorization: Bearer <key>`. Roles: coder (code, review),
-engineer (also batches), admin (also model reload). /health/* and /metrics are open."""
+engineer (also batches and review export), admin (also model reload). /health/* and /metrics are open."""
 
 
 def _validation_message(errors: list[dict]) -> str:
@@ -100,7 +100,8 @@ def create_app(settings: ServeSettings | None = None, pipeline: PipelineLike | N
                 st.store.close()
 
     app = FastAPI(title="autocoder", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  openapi_tags=[{"name": n} for n in ("code", "batches", "episodes", "codes", "admin", "health")])
+                  openapi_tags=[{"name": n} for n in ("code", "batches", "episodes", "reviews", "codes", "admin",
+                                                       "health")])
     app.state.settings = settings
     app.state.api_keys = settings.keys()
     app.state.metrics = metrics
@@ -115,7 +116,8 @@ def create_app(settings: ServeSettings | None = None, pipeline: PipelineLike | N
     elif not settings.api_keys:
         log.warning("no API keys configured: every protected route answers 401 (set AUTOCODER_API_KEYS)")
 
-    for r in (code.router, batches.router, episodes.router, codes.router, admin.router, health.router):
+    for r in (code.router, batches.router, episodes.router, reviews.router, codes.router, admin.router,
+              health.router):
         app.include_router(r)
 
     @app.exception_handler(RequestValidationError)

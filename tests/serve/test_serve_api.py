@@ -322,3 +322,23 @@ def test_code_through_the_micro_batcher(settings, pipeline, store, terminology, 
         assert app.state.batcher is not None
         res = code(c, "EP-mb", LETTER)
         assert res["diagnoses"][0]["code"] == "J44.1" and store.get("EP-mb").config_hash == "cfg-fake-1"
+
+
+def test_review_export_is_engineer_only_jsonl_of_latest_reviews(client):
+    code(client, "EP-1", "COPD hypertension")
+    code(client, "EP-2", "COPD")
+    for reviewer, final in (("a", ["J44.1", "I10"]), ("b", ["J44.1"])):
+        body = {"reviewer": reviewer, "final_diagnoses": final,
+                "decisions": [] if reviewer == "a" else [{"code": "I10", "decision": "rejected"}]}
+        assert client.post("/v1/episodes/EP-1/reviews", json=body, headers=CODER).status_code == 201
+    assert client.get("/v1/reviews/export", headers=CODER).status_code == 403
+    r = client.get("/v1/reviews/export", headers=ENGINEER)
+    assert r.status_code == 200 and r.headers["x-reviews"] == "1"
+    import json as _json
+
+    (rec,) = [_json.loads(x) for x in r.text.splitlines()]
+    assert rec["episode_id"] == "EP-1" and rec["reviewer"] == "b" and rec["final_diagnoses"] == ["J44.1"]
+    r = client.get("/v1/reviews/export", params={"since": "2999-01-01T00:00:00Z"}, headers=ENGINEER)
+    assert r.text == ""
+    r = client.get("/v1/reviews/export", params={"since": "last week"}, headers=ENGINEER)
+    assert r.status_code == 422 and "'since'" in r.json()["detail"]
