@@ -54,7 +54,8 @@ class AssertionContext:
         self.cfg = cfg
         self.context = ConText(nlp, name="autocoder_context",
                                rules="default" if cfg.context.use_medspacy_default_rules else None,
-                               max_scope=cfg.context.max_scope)
+                               max_scope=cfg.context.max_scope,
+                               terminating_types=cfg.context.terminating_types or None)
         self.context.add(ConTextRule.from_json(str(cfg.path(cfg.context.rules))))
         self.semantics = cfg.sections.semantics
 

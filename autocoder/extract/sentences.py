@@ -22,6 +22,10 @@ from spacy.tokens import Doc
 _SOFT_PREV = {"and", "or", "with", "of", "to", "the", "a", "in", "on", "for", "but", "due", "at", "as"}
 _NEWLINE = re.compile(r"\n[ \t\r\n\f\v]*")
 _STOP = re.compile(r"[.!?][)\]\"']?[ \t]+(?=[A-Z0-9]|[?#]\S)")
+_STOP_LOWER = re.compile(r"(?<=[a-z0-9)%])[.!][ \t]+(?=[a-z])")
+_LAST_WORD = re.compile(r"([A-Za-z]+)\.$")
+_ABBREV = {"e", "g", "i", "eg", "ie", "approx", "dr", "mr", "mrs", "ms", "no", "vs", "etc", "inc", "cf", "al",
+           "st", "wk", "wks", "yr", "yrs", "min", "mins", "max", "fig", "ref", "pt", "pts", "dept", "obs"}
 _SEMI = re.compile(r";[ \t]*(?=\S)")
 _PREV_WORD = re.compile(r"([A-Za-z]+|,)\s*$")
 
@@ -39,6 +43,11 @@ def boundaries(text: str, split_on_semicolon: bool = True) -> list[int]:
                 continue
         out.append(p)
     out.extend(m.end() for m in _STOP.finditer(text))
+    # "... - managed. productive cough - nil." : letters often start a sentence in lower case
+    for m in _STOP_LOWER.finditer(text):
+        w = _LAST_WORD.search(text, max(0, m.start() - 12), m.start() + 1)
+        if not (w and w.group(1).lower() in _ABBREV):
+            out.append(m.end())
     if split_on_semicolon:
         out.extend(m.end() for m in _SEMI.finditer(text))
     return out

@@ -44,3 +44,23 @@ def test_ner_train_save_load_and_extract(tmp_path, fake_terminology):
     assert any(e.source in ("ner", "ner+matcher") for e in ents)
     for e in ents:
         assert text[e.start:e.end] == e.text
+
+
+def test_ner_augment_rewords_spans_with_consistent_offsets():
+    import random
+
+    from autocoder.extract.ner import augment
+    from autocoder.schemas import Episode, GoldSpan
+
+    text = "PMH: COPD and T2DM.\nDiagnosis: pneumonia."
+    ents = [GoldSpan(start=5, end=9, label="DIAGNOSIS", code="J44.9"),
+            GoldSpan(start=14, end=18, label="DIAGNOSIS", code="E11.9"),
+            GoldSpan(start=31, end=40, label="DIAGNOSIS", code="J18.9")]
+    forms = {"J44.9": ["chronic obstructive pulmonary disease"], "J18.9": ["chest infection"]}
+    out = augment([Episode(id="a", text=text, entities=ents)], forms, random.Random(1), p_span=1.0)[0]
+    assert out.id == "a-aug"
+    for g in out.entities:
+        assert out.text[g.start:g.end] == g.text
+    assert out.entities[1].text == "T2DM"                      # no alternative wording: kept
+    assert out.entities[0].text.lower() == "chronic obstructive pulmonary disease"
+    assert out.text.endswith(".") and "Diagnosis: " in out.text
