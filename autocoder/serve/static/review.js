@@ -121,8 +121,11 @@ async function openEpisode(id) {
     const ep = await api("GET", `/v1/episodes/${encodeURIComponent(id)}`);
     state.episode = ep;
     const res = ep.result;
+    // a result-level rule warning is shown on every code it names, as well as above the lists
+    const named = (code) => (res.warnings || []).filter((w) => (w.codes || []).includes(code));
     const mk = (s, system) => ({ code: s.code, display: s.display || s.code, title: s.title || "", score: s.score,
-      suggested: true, decision: null, evidence: s.evidence || [], warnings: s.warnings || [], system });
+      suggested: true, decision: null, evidence: s.evidence || [], warnings: [...(s.warnings || []), ...named(s.code)],
+      system });
     state.codes = { icd10: (res.diagnoses || []).map((s) => mk(s, "icd10")),
                     opcs4: (res.procedures || []).map((s) => mk(s, "opcs4")) };
     state.selected = state.codes.icd10.length ? { system: "icd10", index: 0 }
