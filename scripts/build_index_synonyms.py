@@ -868,6 +868,190 @@ postmenopausal bleeding	N95.0
 PMB	N95.0
 uterine prolapse	N81.4
 cystocele	N81.1
+# --- more eponyms and rare conditions
+Erb's palsy	P14.0
+Horner's syndrome	G90.2
+Horner syndrome	G90.2
+complex regional pain syndrome	G90.5
+CRPS	G90.5
+Tietze's syndrome	M94.0
+Felty's syndrome	M05.0
+Ogilvie's syndrome	K59.8
+colonic pseudo-obstruction	K59.8
+Zenker's diverticulum	K22.5
+pharyngeal pouch	K22.5
+Plummer-Vinson syndrome	D50.1
+Peutz-Jeghers syndrome	Q85.8
+familial adenomatous polyposis	D12.6
+Crigler-Najjar syndrome	E80.5
+Dubin-Johnson syndrome	E80.6
+Bartter syndrome	E26.8
+Alport syndrome	Q87.8
+Hurler syndrome	E76.0
+Tay-Sachs disease	E75.0
+Niemann-Pick disease	E75.2
+Nelson's syndrome	E24.1
+multiple endocrine neoplasia	D44.8
+carcinoid syndrome	E34.0
+insulinoma	D13.7
+Reye's syndrome	G93.7
+Lennox-Gastaut syndrome	G40.4
+West syndrome	G40.4
+infantile spasms	G40.4
+juvenile myoclonic epilepsy	G40.3
+childhood absence epilepsy	G40.3
+Arnold-Chiari malformation	Q07.0
+Chiari malformation	Q07.0
+Dandy-Walker syndrome	Q03.1
+craniosynostosis	Q75.0
+Sydenham's chorea	I02.9
+Kartagener's syndrome	Q89.3
+primary ciliary dyskinesia	Q34.8
+Pancoast tumour	C34.1
+Eisenmenger's syndrome	I27.8
+Eisenmenger syndrome	I27.8
+constrictive pericarditis	I31.1
+Prinzmetal angina	I20.1
+variant angina	I20.1
+Stokes-Adams attack	I45.9
+torsades de pointes	I47.2
+amaurosis fugax	G45.3
+vertebrobasilar insufficiency	G45.0
+subclavian steal syndrome	G45.8
+thoracic aortic aneurysm	I71.2
+ruptured AAA	I71.3
+ruptured abdominal aortic aneurysm	I71.3
+popliteal aneurysm	I72.4
+acute limb ischaemia	I74.3
+angiodysplasia	K55.2
+portal hypertension	K76.6
+anal cancer	C21.0
+gallbladder empyema	K81.0
+empyema of gallbladder	K81.0
+medullary sponge kidney	Q61.5
+renal tubular acidosis	N25.8
+pyonephrosis	N13.6
+posterior urethral valves	Q64.2
+horseshoe kidney	Q63.1
+hypereosinophilic syndrome	D72.1
+cryoglobulinaemia	D89.1
+haemolytic disease of the newborn	P55.9
+# --- eye, ENT and skin
+keratoconus	H18.6
+blepharitis	H01.0
+chalazion	H00.1
+stye	H00.0
+dendritic ulcer	B00.5
+herpes zoster ophthalmicus	B02.3
+retinitis pigmentosa	H35.5
+macular degeneration	H35.3
+age-related macular degeneration	H35.3
+AMD	H35.3
+amblyopia	H53.0
+squint	H50.9
+strabismus	H50.9
+cholesteatoma	H71
+otosclerosis	H80.9
+acoustic neuroma	D33.3
+vestibular schwannoma	D33.3
+nasopharyngeal carcinoma	C11.9
+sialadenitis	K11.2
+salivary gland stone	K11.5
+Ludwig's angina	K12.2
+lichen planus	L43.9
+lichen sclerosus	L90.0
+rosacea	L71.9
+acne	L70.0
+seborrhoeic dermatitis	L21.9
+atopic eczema	L20.9
+contact dermatitis	L25.9
+pityriasis rosea	L42
+vitiligo	L80
+molluscum contagiosum	B08.1
+viral warts	B07
+ringworm	B35.9
+tinea pedis	B35.3
+morphoea	L94.0
+keloid	L91.0
+ingrown toenail	L60.0
+# --- more infection
+leprosy	A30.9
+yellow fever	A95.9
+Ebola	A98.4
+cholera	A00.9
+shigellosis	A03.9
+campylobacter enteritis	A04.5
+giardiasis	A07.1
+amoebic liver abscess	A06.4
+cryptosporidiosis	A07.2
+schistosomiasis	B65.9
+strongyloidiasis	B78.9
+threadworms	B80
+hydatid disease	B67.9
+histoplasmosis	B39.9
+nocardiosis	A43.9
+actinomycosis	A42.9
+cryptococcosis	B45.9
+mucormycosis	B46.5
+roseola infantum	B08.2
+slapped cheek syndrome	B08.3
+fifth disease	B08.3
+# --- more obstetric and perinatal
+twin pregnancy	O30.0
+placenta accreta	O43.2
+vasa praevia	O69.4
+uterine rupture	O71.1
+amniotic fluid embolism	O88.1
+puerperal psychosis	F53.1
+polyhydramnios	O40
+oligohydramnios	O41.0
+IUGR	O36.5
+intrauterine growth restriction	O36.5
+cervical ectropion	N86
+neonatal hypoglycaemia	P70.4
+necrotising enterocolitis	P77
+retinopathy of prematurity	H35.1
+neonatal abstinence syndrome	P96.1
+cephalhaematoma	P12.0
+cleft lip and palate	Q37.9
+# --- more injuries
+whiplash	S13.4
+whiplash injury	S13.4
+tibial shaft fracture	S82.2
+femoral shaft fracture	S72.3
+humeral shaft fracture	S42.3
+supracondylar fracture	S42.4
+Jefferson fracture	S12.0
+hangman's fracture	S12.1
+Le Fort fracture	S02.4
+sternal fracture	S22.2
+traumatic brain injury	S06.9
+TBI	S06.9
+# --- more poisoning
+ibuprofen overdose	T39.3
+NSAID overdose	T39.3
+quetiapine overdose	T43.5
+olanzapine overdose	T43.5
+amitriptyline overdose	T43.0
+sertraline overdose	T43.2
+citalopram overdose	T43.2
+mirtazapine overdose	T43.2
+zopiclone overdose	T42.6
+diazepam overdose	T42.4
+codeine overdose	T40.2
+morphine overdose	T40.2
+tramadol overdose	T40.4
+fentanyl overdose	T40.4
+MDMA toxicity	T43.6
+amphetamine toxicity	T43.6
+lithium toxicity	T43.5
+# --- lay terms
+mini stroke	G45.9
+piles	K64.9
+slipped disc	M51.2
+water infection	N39.0
+bed sore	L89.9
+thrush	B37.9
 @opcs4
 # --- procedures (OPCS-4 codes checked against the HES OPCS-4 table)
 emergency appendicectomy	H01.9
