@@ -280,7 +280,15 @@ def run_retrain(opts: RetrainOptions, deps: Deps | None = None) -> RetrainResult
     d = cfg.data
     n_dev = max(1, round(len(merged) * d.n_dev / (d.n_train + d.n_dev)))
     split = {"n_train": max(1, len(merged) - n_dev - 1), "n_dev": n_dev, "n_test": 1}
-    data = d.model_copy(update={"source": "jsonl", "path": str(merged_path), **split})
+    # With max_labels (the most frequent codes), repeated feedback letters could push codes of the base
+    # recipe out of the label set. Each code found in the feedback can overtake a base code at most
+    # once, so widening by their number keeps every base label in.
+    extra = {}
+    if d.max_labels:
+        fb_codes = {(s, c) for e in feedback for s, key in (("icd10", "diagnoses"), ("opcs4", "procedures"))
+                    for c in (e.get(key) or [])}
+        extra["max_labels"] = d.max_labels + len(fb_codes)
+    data = d.model_copy(update={"source": "jsonl", "path": str(merged_path), **split, **extra})
     rcfg = cfg.model_copy(update={"data": data, "name": f"{cfg.name}-{opts.name_suffix}", "install_as_default": False,
                                   "mlflow": cfg.mlflow.model_copy(update={"alias": "candidate"})})
     rcfg_path = work / "train_retrain.yaml"
@@ -304,6 +312,7 @@ def run_retrain(opts: RetrainOptions, deps: Deps | None = None) -> RetrainResult
                "retrain.base_data": base_desc, "retrain.n_base_episodes": len(base),
                "retrain.merged_data_sha256": sha256_file(merged_path),
                "retrain.split": f"{split['n_train']}/{split['n_dev']}/{split['n_test']}",
+               "retrain.max_labels": data.max_labels,
                "retrain.eval_data": str(opts.eval_data) if opts.eval_data else "fixed_eval_set",
                "retrain.n_eval_episodes": len(eval_eps)}
     metrics = {f"fixed_eval_challenger_{k}": chall_m[k] for k in TABLE_METRICS if k in chall_m}

@@ -58,7 +58,7 @@ def feedback_file(tmp_path):
 @pytest.fixture()
 def train_config(tmp_path):
     p = tmp_path / "train.yaml"
-    p.write_text("name: tiny\ndata: {source: synthetic, n_train: 10, n_dev: 2, n_test: 2}\n")
+    p.write_text("name: tiny\ndata: {source: synthetic, n_train: 10, n_dev: 2, n_test: 2, max_labels: 5}\n")
     return p
 
 
@@ -77,6 +77,7 @@ def test_retrain_trains_on_merged_jsonl_logs_lineage_and_promotes(feedback_file,
                       fake.deps())
     cfg = fake.trained_cfg
     assert cfg.data.source == "jsonl" and cfg.install_as_default is False and cfg.mlflow.alias == "candidate"
+    assert cfg.data.max_labels == 5 + 1  # widened by the feedback's distinct codes (I48.9)
     merged = [json.loads(x) for x in Path(cfg.data.path).read_text().splitlines()]
     assert len(merged) == 4 + 3 * 2
     assert res.challenger_version == "2" and res.champion_version == "1" and res.promoted
