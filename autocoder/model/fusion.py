@@ -38,11 +38,13 @@ DEFAULT_HISTORY_KEEP = [
 
 FEATURES = [
     "clf_prob", "clf_logit", "in_vocab", "has_mention", "max_match", "log_n_present", "sec_diagnosis",
-    "sec_history", "sec_procedure", "uncertain_only", "historical_kept", "suppressed_some", "primary_head",
+    "sec_pmh", "sec_procedure", "uncertain_only", "historical_kept", "suppressed_some", "primary_head",
     "is_opcs4", "clf_x_mention", "first_mention_inv", "diag_rank_inv", "best_rank_inv", "symptom_only",
+    "sec_presentation", "sec_other", "main_rank_inv", "only_pmh",
 ]
 PRIMARY_FEATURES = ["primary_head", "fused", "clf_prob", "first_mention_inv", "sec_diagnosis", "has_mention",
-                    "in_vocab", "diag_rank_inv"]
+                    "in_vocab", "diag_rank_inv", "sec_pmh", "sec_presentation", "sec_other", "main_rank_inv",
+                    "only_pmh", "symptom_only", "best_rank_inv"]
 
 
 class FusionConfig(BaseModel):
@@ -63,12 +65,17 @@ class FusionConfig(BaseModel):
 
 
 def section_kind(section: str | None) -> str:
-    s = (section or "").lower()
-    if re.search(r"diagnos|impression|problem|discharge summary of|final", s):
+    """Coarse section kind: diagnosis | pmh | presentation | procedure | context | other."""
+    s = (section or "").lower().strip()
+    if re.search(r"diagnos|impression|problem|assessment|^dx\b|^imp\b|final", s):
         return "diagnosis"
-    if re.search(r"past|history|pmh|comorbid|background", s):
-        return "history"
-    if re.search(r"procedure|operation|intervention|investigation|theatre", s):
+    if re.search(r"past|pmh|comorbid|background", s):
+        return "pmh"
+    if re.search(r"family|social|medication|drug|allerg", s):
+        return "context"
+    if re.search(r"present|complaint|^history$|hpi|^pc$", s):
+        return "presentation"
+    if re.search(r"procedure|operation|intervention|theatre", s):
         return "procedure"
     return "other"
 
@@ -88,6 +95,7 @@ class Cand:
     first_rank: int | None = None       # order of first present mention among same-label mentions
     diag_rank: int | None = None        # order of first present mention within a Diagnosis-type section
     best_rank: int | None = None        # best rank of this code among its mentions' candidate lists (0 = top)
+    main_rank: int | None = None        # order of first present mention outside PMH/family/social/medication
 
     @property
     def key(self) -> str:
@@ -105,13 +113,16 @@ class Cand:
         hist = 1.0 if self.present and all(e.historical or e.assertion == "historical" for e in self.present) else 0.0
         return [
             self.clf_prob, math.log(p / (1 - p)) / 8.0, 1.0 if self.in_vocab else 0.0, has, self.max_match,
-            math.log1p(len(self.present)), float("diagnosis" in kinds), float("history" in kinds),
+            math.log1p(len(self.present)), float("diagnosis" in kinds), float("pmh" in kinds),
             float("procedure" in kinds), unc, hist, 1.0 if (self.suppressed and self.present) else 0.0,
             self.primary_head, 1.0 if self.system == "opcs4" else 0.0, self.clf_prob * has,
             1.0 / (1 + self.first_rank) if self.first_rank is not None else 0.0,
             1.0 / (1 + self.diag_rank) if self.diag_rank is not None else 0.0,
             1.0 / (1 + self.best_rank) if self.best_rank is not None else 0.0,
             1.0 if self.present and all(e.label == "SYMPTOM" for e in self.present) else 0.0,
+            float("presentation" in kinds), float("other" in kinds),
+            1.0 / (1 + self.main_rank) if self.main_rank is not None else 0.0,
+            1.0 if kinds and kinds <= {"pmh", "context"} else 0.0,
         ]
 
 
@@ -163,11 +174,14 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
     index = {f"{s}:{c}": j for j, (s, c) in enumerate(label_sys)}
     rank_by_label: dict[str, int] = {}
     diag_rank_by_label: dict[str, int] = {}
+    main_rank_n = 0
     for ent in sorted(entities, key=lambda e: e.start):
         if ent.label == "SYMPTOM" and not ent.candidates:
             continue
         assertion = _assertion_of(ent)
-        in_diag = section_kind(ent.section) == "diagnosis"
+        kind = section_kind(ent.section)
+        in_diag = kind == "diagnosis"
+        in_main = kind not in ("pmh", "context") and ent.label != "PROCEDURE"
         seen_here: set[str] = set()
         for crank, cand in enumerate(sorted(ent.candidates, key=lambda c: -c.score)[:cfg.per_entity_candidates]):
             if cand.score < cfg.min_match_score:
@@ -200,10 +214,14 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                     c.first_rank = rank_by_label.get(ent.label, 0)
                 if c.diag_rank is None and in_diag:
                     c.diag_rank = diag_rank_by_label.get(ent.label, 0)
+                if c.main_rank is None and in_main:
+                    c.main_rank = main_rank_n
         if assertion not in cfg.suppress_assertions:
             rank_by_label[ent.label] = rank_by_label.get(ent.label, 0) + 1
             if in_diag:
                 diag_rank_by_label[ent.label] = diag_rank_by_label.get(ent.label, 0) + 1
+            if in_main:
+                main_rank_n += 1
     return list(cands.values())
 
 
@@ -440,8 +458,6 @@ class FusionModel:
 
 
 def _primary_features(c: Cand, p: float) -> list[float]:
-    kinds = {section_kind(e.section) for e in c.present}
-    return [c.primary_head, float(p), c.clf_prob,
-            1.0 / (1 + c.first_rank) if c.first_rank is not None else 0.0,
-            float("diagnosis" in kinds), 1.0 if c.present else 0.0, 1.0 if c.in_vocab else 0.0,
-            1.0 / (1 + c.diag_rank) if c.diag_rank is not None else 0.0]
+    f = dict(zip(FEATURES, c.features()))
+    f["fused"] = float(p)
+    return [f[name] for name in PRIMARY_FEATURES]
