@@ -28,7 +28,7 @@ _loguru.disable("PyRuSH")
 PRIORITY = ("family", "negated", "hypothetical", "uncertain", "historical")
 
 _CATEGORY_FLAG = {"NEGATED_EXISTENCE": "negated", "POSSIBLE_EXISTENCE": "uncertain", "HISTORICAL": "historical",
-                  "FAMILY": "family", "HYPOTHETICAL": "hypothetical"}
+                  "FAMILY": "family", "HYPOTHETICAL": "hypothetical", "RESOLVED": "historical"}
 
 
 @dataclass
