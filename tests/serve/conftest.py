@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from fastapi.testclient import TestClient
 from serve_fakes import KEYS, FakePipeline, FakeTerminology
@@ -16,7 +18,27 @@ def terminology():
 
 @pytest.fixture()
 def db_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'review.db'}"
+    """A fresh SQLite file; or, with AUTOCODER_TEST_DATABASE_URL set, that database emptied (so the whole
+    serve suite can run on PostgreSQL)."""
+    url = os.environ.get("AUTOCODER_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / 'review.db'}"
+    from sqlalchemy import create_engine, text
+
+    from autocoder.serve.store import Base
+
+    eng = create_engine(url)
+    with eng.begin() as c:
+        c.execute(text("DROP TRIGGER IF EXISTS reviews_no_change ON reviews") if _has_reviews(eng) else text("SELECT 1"))
+    Base.metadata.drop_all(eng)
+    eng.dispose()
+    return url
+
+
+def _has_reviews(eng) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(eng).has_table("reviews")
 
 
 @pytest.fixture()
