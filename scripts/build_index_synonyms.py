@@ -1203,8 +1203,7 @@ def term_key(term: str) -> tuple[str, ...]:
     return tuple(_US_UK.get(p, p) for p in re.findall(r"[a-z]+|[0-9]+|#", fold(term)))
 
 
-_STOP = frozenset("""of the and with without in on to a an or by for due nos nec as at from into its than
-unspecified specified not elsewhere classified site so described""".split())
+_STOP = frozenset(["of", "the", "and", "with", "without", "in", "on", "to", "a", "an", "or", "by", "for", "due", "nos", "nec", "as", "at", "from", "into", "its", "than", "unspecified", "specified", "not", "elsewhere", "classified", "site", "so", "described"])
 
 
 def _spell(p: str) -> str:
@@ -1353,7 +1352,7 @@ _NAME_CHARS = re.compile(r"^[A-Za-z0-9' \-]+$")
 #: concepts ICD-10-CM files in a category whose WHO twin holds something else (WHO puts GvHD in T86.0)
 #: bacteraemia (WHO A49.9), coma-scale wordings, bare anatomy, identity words that are not diagnoses
 _CM_DENY = re.compile(r"graft-versus-host|graft versus host|severe sepsis|bacteremia|bacteraemia|\bscale\b|"
-                      r"\bscore\b|screaming|crying|\byears\b|^immersion$|^astragalus$|transgender", re.I)
+                      r"\bscore\b|screaming|crying|\byears\b|^immersion$|^astragalus$|transgender", re.IGNORECASE)
 
 
 def _expand_parens(term: str) -> list[str]:
@@ -1444,7 +1443,7 @@ def generate_cm(title_keys: dict[tuple[str, ...], set[str]]) -> list[tuple[str, 
         for raw in terms:
             if _CM_DENY.search(raw):
                 continue
-            if "," in raw or ";" in raw or "/" in raw or ":" in raw or re.search(r"\bor\b", raw, re.I):
+            if "," in raw or ";" in raw or "/" in raw or ":" in raw or re.search(r"\bor\b", raw, re.IGNORECASE):
                 continue
             for term in _expand_parens(raw):
                 if not term or not _NAME_CHARS.match(term):
@@ -1479,7 +1478,7 @@ def who_title_keys() -> dict[tuple[str, ...], set[str]]:
     for c in w.get_all_codes():
         if w.is_category_or_subcategory(c):
             d = w.get_description(c)
-            for v in {d, re.sub(r",\s*unspecified$", "", d, flags=re.I)}:
+            for v in {d, re.sub(r",\s*unspecified$", "", d, flags=re.IGNORECASE)}:
                 out[term_key(v)].add(c)
     return out
 
@@ -1518,14 +1517,10 @@ def build(hes_table: Path | None) -> list[str]:
 
     gen = generate_cm(who_title_keys())
     gen = [(t, c) for t, c in gen if ("icd10", term_key(t)) not in seen and ("icd10", term_key(t)) not in main_keys]
-    gen.sort(key=lambda r: (who().get_index(r[1]) if hasattr(who(), "get_index") else 0, r[1], r[0].lower()))
+    gen.sort(key=lambda r: (who().get_index(r[1]), r[1], r[0].lower()))   # WHO table order
     lines.append("# ======== section 2: generated from ICD-10-CM inclusion terms (WHO leaf where CM and WHO agree)")
     lines.append("@icd10")
-    last = None
-    for term, code in gen:
-        if code[:3] != last:
-            last = code[:3]
-        lines.append(f"{term}\t{code}")
+    lines.extend(f"{term}\t{code}" for term, code in gen)
     if len(lines) > MAX_LINES:
         raise BuildError(f"{len(lines)} lines > {MAX_LINES}: tighten the filters")
     print(f"curated rows: {n_cur} ({n_in_main} also in synonyms.tsv), generated rows: {len(gen)}, "
