@@ -751,17 +751,18 @@ opioid dependence	F11.2
 benzodiazepine dependence	F13.2
 cannabis misuse	F12.1
 delirium tremens	F10.4
-# --- poisoning and adverse effects
+# --- poisoning and adverse effects ("toxicity" of a prescribed drug may be an adverse effect in correct use:
+# the Y40-Y59 code is offered second)
 aspirin overdose	T39.0
 salicylate poisoning	T39.0
 tricyclic overdose	T43.0
 TCA overdose	T43.0
 opioid overdose	T40.2
-opioid toxicity	T40.2
+opioid toxicity	T40.2,Y45.0
 heroin overdose	T40.1
 methadone overdose	T40.3
 benzodiazepine overdose	T42.4
-digoxin toxicity	T46.0
+digoxin toxicity	T46.0,Y52.0
 carbon monoxide poisoning	T58
 iron overdose	T45.4
 insulin overdose	T38.3
@@ -1044,7 +1045,7 @@ tramadol overdose	T40.4
 fentanyl overdose	T40.4
 MDMA toxicity	T43.6
 amphetamine toxicity	T43.6
-lithium toxicity	T43.5
+lithium toxicity	T43.5,Y49.5
 # --- lay terms
 mini stroke	G45.9
 piles	K64.9
@@ -1418,7 +1419,14 @@ def generate_cm(title_keys: dict[tuple[str, ...], set[str]]) -> list[tuple[str, 
         if w.is_category_or_subcategory(c) and w.is_leaf(c):
             leaves_by_cat[c[:3]].append(c)
 
+    # WHO titles by content-token set: a CM term that words another WHO code's title belongs there
+    by_tokens: dict[frozenset[str], set[str]] = defaultdict(set)
+    for c in w.get_all_codes():
+        if w.is_category_or_subcategory(c):
+            by_tokens[frozenset(toks(w.get_description(c)))].add(c)
+
     cand: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    n_other = 0
     shown: dict[tuple[str, ...], str] = {}
     for code in cm.get_all_codes():
         if not cm.is_category_or_subcategory(code):
@@ -1460,11 +1468,16 @@ def generate_cm(title_keys: dict[tuple[str, ...], set[str]]) -> list[tuple[str, 
                     continue
                 if t & sib_words:            # names what a sibling WHO code is about
                     continue
+                other = by_tokens.get(frozenset(t), set()) - {target, target[:3]}
+                if other:                    # words another WHO title (in another order)
+                    n_other += 1
+                    continue
                 key = term_key(term)
                 if key in title_keys:        # already a WHO title (maybe of another code)
                     continue
                 cand[key].add(target)
                 shown.setdefault(key, _cased(term))
+    print(f"CM terms skipped as another WHO title's wording: {n_other}", file=sys.stderr)
     out = []
     for key, codes in cand.items():
         if len(codes) == 1:                  # ambiguous between WHO codes: skip
