@@ -56,7 +56,7 @@ def test_train_tiny_writes_bundle_and_mlflow_run_with_registered_candidate(tiny)
     uri = f"sqlite:///{tiny['root'] / 'home' / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     mv = client.get_model_version_by_alias("autocoder", "candidate")
-    assert mv.version == "1"
+    assert str(mv.version) == "1"
     run = client.get_run(s["run_id"])
     for k in ("test_primary_diagnosis_accuracy", "test_micro_f1", "dev_micro_f1", "baseline_test_micro_f1",
               "test_ece", "train_seconds"):
