@@ -106,7 +106,8 @@ def test_train_tiny_evaluation_notebook_executes(tiny, tmp_path):
 
     nb = nbformat.read(REPO / "notebooks" / "evaluation.ipynb", as_version=4)
     keys = {"AUTOCODER_HOME": tiny["env"]["AUTOCODER_HOME"], "AUTOCODER_NB_MODEL": "models:/autocoder@candidate",
-            "AUTOCODER_NB_DATA": str(tiny["data"]), "AUTOCODER_NB_OUT": str(tmp_path), "MPLBACKEND": "Agg"}
+            "AUTOCODER_NB_DATA": str(tiny["data"]), "AUTOCODER_NB_OUT": str(tmp_path), "MPLBACKEND": "Agg",
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # kernelspec argv is plain `python`
     old = {k: os.environ.get(k) for k in keys}
     os.environ.update(keys)
     try:
