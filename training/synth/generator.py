@@ -510,9 +510,8 @@ class Generator:
             chronic = "C" in p.main.concept.roles or p.main.concept.code in _WAITING_LIST
             if adm == "el":
                 return "elective" if (chronic or rng.random() < 0.3) else "emergency"
-            if adm == "dc":
-                if chronic or rng.random() < 0.5:
-                    return "day case" if rng.random() < 0.85 else "elective"
+            if adm == "dc" and (chronic or rng.random() < 0.5):
+                return "day case" if rng.random() < 0.85 else "elective"
         return "transfer" if rng.random() < 0.03 else "emergency"
 
     def _traps(self, p: Plan, have: set[str]) -> None:

@@ -832,7 +832,7 @@ def problem_list(g, p, doc) -> None:
 def epr(g, p, doc) -> None:
     """An electronic discharge template export: labelled fields, tabular medicines."""
     rng = g.rng
-    main, secs, pmh, status, hist, procs = _block_writers(g, p, doc)
+    main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
     doc.lit(rng.choice(["Electronic Discharge Summary", "eDischarge", "DISCHARGE SUMMARY - EPR", "Discharge Notification"]) + "\n")
     doc.lit(rng.choice(["Patient Details\n", "PATIENT DETAILS\n", ""]) + rng.choice(F.PATIENT_LINES[:6]) + "\n")
     base = (rng.randint(1, 28), rng.randint(1, 12), rng.choice((2025, 2026)))
