@@ -81,9 +81,9 @@ class ContextConfig(_Strict):
     rules: str = Field("extract/context_rules.json", description="our ConText rules (medspaCy JSON format)")
     use_medspacy_default_rules: bool = False
     max_scope: int | None = Field(None, ge=1)
-    terminating_types: dict[str, list[str]] = Field(
-        default_factory=lambda: {"HISTORICAL": ["LISTSEP"], "HYPOTHETICAL": ["LISTSEP"]},
-        description="modifier category -> categories that end its scope (LISTSEP is the comma rule)")
+    list_bounded: list[str] = Field(
+        default_factory=lambda: ["HISTORICAL", "HYPOTHETICAL"],
+        description="cue categories whose reach ends at a comma or 'and' (each list item has its own history)")
 
 
 class PipelineConfig(_Strict):

@@ -13,6 +13,7 @@ uncertainty cue. A "?" written straight after a mention ("UTI?") also makes it u
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from loguru import logger as _loguru
@@ -22,6 +23,9 @@ from spacy.tokens import Doc, Span
 from autocoder.extract.config import PipelineConfig
 
 _loguru.disable("PyRuSH")
+
+_LIST_SEP = re.compile(r",|\band\b")
+_STATUS = re.compile(r"\bin situ\b", re.I)
 
 #: Which flag wins when several apply: a negated or family mention is never coded as the patient's
 #: condition, so those rank first; history ranks last (a "?previous MI" is still uncertain).
@@ -54,8 +58,8 @@ class AssertionContext:
         self.cfg = cfg
         self.context = ConText(nlp, name="autocoder_context",
                                rules="default" if cfg.context.use_medspacy_default_rules else None,
-                               max_scope=cfg.context.max_scope,
-                               terminating_types=cfg.context.terminating_types or None)
+                               max_scope=cfg.context.max_scope)
+        self.list_bounded = set(cfg.context.list_bounded)
         self.context.add(ConTextRule.from_json(str(cfg.path(cfg.context.rules))))
         self.semantics = cfg.sections.semantics
 
@@ -67,13 +71,22 @@ class AssertionContext:
     def assertion(self, span: Span, section: str | None, text: str | None = None) -> Assertion:
         """Flags for one entity span; `text` is doc.text (pass it: spaCy rebuilds it on every access)."""
         a = Assertion()
-        cats = {m.category for m in span._.modifiers}
+        if text is None:
+            text = span.doc.text
+        cats = set()
+        for m in span._.modifiers:
+            if m.category in self.list_bounded:
+                m0, m1 = m.modifier_span
+                doc = span.doc
+                lo, hi = (doc[m1 - 1].idx + len(doc[m1 - 1]), span.start_char) if m1 <= span.start else \
+                         (span.end_char, doc[m0].idx)
+                if _LIST_SEP.search(text, lo, hi) if lo < hi else False:
+                    continue   # "s/p CABG, gout": the cue belongs to another list item
+            cats.add(m.category)
         for cat in cats:
             flag = _CATEGORY_FLAG.get(cat)
             if flag:
                 setattr(a, flag, True)
-        if text is None:
-            text = span.doc.text
         if span.end_char < len(text) and text[span.end_char] == "?":
             a.uncertain = True
         if "CONFIRMED" in cats:
@@ -85,6 +98,8 @@ class AssertionContext:
             a.historical = True
         elif rule == "hypothetical":
             a.hypothetical = True
-        elif rule == "history_unless_chronic" and span.label_ == "PROCEDURE":
+        elif rule == "history_unless_chronic" and span.label_ == "PROCEDURE" \
+                and not _STATUS.search(text, span.start_char, span.end_char):
             a.historical = True      # an operation listed in PMH was not done this episode
+                                     # (but "THR in situ" is a current status)
         return a
