@@ -24,8 +24,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.labelstudio]
 TARGET = "I10"
 PHRASE = "EHT"
 # every way the corpus (and the synonym table) writes I10, plus words that would give it away
-GIVEAWAY = re.compile(r"hypertens|hypertention|\bhtn\b|\bhbp\b|blood pressure|\bbp\b", re.I)
-N_FEEDBACK = 8
+GIVEAWAY = re.compile(r"hypertens|hypertention|\bhtn\b|\bhbp\b|blood pressure|\bbp\b", re.IGNORECASE)
+N_FEEDBACK = 12
 N_PROBES = 8
 REPEAT = 6
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +129,9 @@ def test_feedback_loop_end_to_end(request, tmp_path, monkeypatch):
     # 1. the champion: the tiny recipe, first model promotes itself
     cfg = yaml.safe_load((ROOT / "configs" / "train_tiny.yaml").read_text())
     cfg["name"] = "e2e"
-    cfg["promote"] = {**cfg.get("promote", {}), "tolerance": 0.05}
+    cfg["data"].update(n_train=100, n_dev=30, n_test=20)   # smaller than tiny: two trainings fit in CI
+    # a tiny model judged on 20 letters is noisy: the gate may tolerate 0.1 here (the rule is D2's)
+    cfg["promote"] = {**cfg.get("promote", {}), "tolerance": 0.1}
     cfg_path = tmp_path / "train_e2e.yaml"
     cfg_path.write_text(yaml.safe_dump(cfg))
     outcome = train(cfg_path)
@@ -216,8 +218,13 @@ def test_feedback_loop_end_to_end(request, tmp_path, monkeypatch):
         t_loop_io = time.perf_counter()
 
         # 7. retrain: challenger, same fixed evaluation, gate, promote
+        from training.synth import generate_episodes
+
+        fixed_eval = tmp_path / "fixed_eval.jsonl"   # held-out synthetic forms, fixed seed
+        fixed_eval.write_text("".join(e.model_dump_json(exclude_none=True) + "\n"
+                                      for e in generate_episodes(20, seed=4242, forms="test")))
         r = runner.invoke(cli, ["retrain", "--feedback", str(fb), "--config", str(cfg_path), "--repeat",
-                                str(REPEAT), "--work-dir", str(tmp_path / "retrain")])
+                                str(REPEAT), "--eval", str(fixed_eval), "--work-dir", str(tmp_path / "retrain")])
         print(r.output)
         assert r.exit_code == 0, r.output
         assert "PROMOTED" in r.output, r.output
@@ -237,6 +244,7 @@ def test_feedback_loop_end_to_end(request, tmp_path, monkeypatch):
     v1, v2 = mc.get_model_version("autocoder", champ_v1), mc.get_model_version("autocoder", champ_v2)
     run1, run2 = mc.get_run(v1.run_id), mc.get_run(v2.run_id)
     assert run1.info.run_id != run2.info.run_id
+    assert run1.info.experiment_id == run2.info.experiment_id  # both runs in the same experiment
     import hashlib
 
     p = run2.data.params
@@ -245,7 +253,8 @@ def test_feedback_loop_end_to_end(request, tmp_path, monkeypatch):
     assert int(p["retrain.n_corrections"]) >= N_FEEDBACK - 1
     assert run2.data.tags["retrain.promoted"] == "True"
     assert "fixed_eval_challenger_micro_f1" in run2.data.metrics and "fixed_eval_champion_micro_f1" in run2.data.metrics
-    assert mc.get_model_version_by_alias("autocoder", "champion").version == str(champ_v2)
+    assert str(mc.get_model_version_by_alias("autocoder", "champion").version) == str(champ_v2) != str(champ_v1)
+    assert str(mc.get_model_version_by_alias("autocoder", "candidate").version) == str(champ_v2)
     print(f"\n[e2e] champion train {t_champion - t_start:.1f}s; loop to import {t_loop_io - t_champion:.1f}s; "
           f"whole test {time.perf_counter() - t_start:.1f}s; champion hits {sum(before)}/{N_PROBES}, "
           f"new champion hits {sum(after)}/{N_PROBES}; feedback hits before {n_fb_hits}/{N_FEEDBACK}")
