@@ -32,9 +32,11 @@ def test_ner_train_save_load_and_extract(tmp_path, fake_terminology):
     from autocoder.extract import load_extractor
     from autocoder.extract.ner import train_ner
 
-    out = train_ner(make_episodes(60), tmp_path / "ner", n_iter=4)
+    out = train_ner(make_episodes(60), tmp_path / "ner", n_iter=10, terminology=fake_terminology)
     card = json.loads((out / "model_card.json").read_text())
-    assert card["train_docs"] == 54 and (out / "config.cfg").exists()
+    assert card["train_docs"] == 54 + 27 and (out / "config.cfg").exists()   # 54 + 50% re-worded copies
+    stats = json.loads((out / "corpus_stats.json").read_text())
+    assert stats["episodes"] == 60 and "phrases" in stats
     ex = load_extractor(out, terminology=fake_terminology)
     assert ex.mode == "ner+matcher"
     text = "Presenting complaint: fever and vomiting.\nPMH: COPD.\nDiagnosis: cellulitis.\nProcedures: OGD.\n"
