@@ -112,15 +112,20 @@ def stable_masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int = -
     """Softmax over ``dim`` that never returns NaN/inf.
 
     - computed in float32 whatever the input dtype;
-    - NaN scores become 0 and +-inf / huge scores are clamped to +-SCORE_LIMIT;
-    - masked positions get a large finite negative value, then the row max is subtracted;
-    - masked positions are zeroed after the exponential, so a row that is entirely padding yields all
-      zeros (not a uniform distribution over padding, not NaN).
+    - masked positions get a large *finite* negative value (never -inf: -inf - (-inf) = NaN), and
+      ``torch.softmax`` subtracts the row max internally;
+    - a row that is entirely padding yields all zeros (not a uniform distribution over padding);
+    - fast path first (one fused softmax: this tensor is [batch, labels, tokens], the largest in the model);
+      only when the result is not finite (NaN/inf scores) the robust path clamps scores to +-SCORE_LIMIT,
+      maps NaN to 0, subtracts the max explicitly and renormalises.
     """
+    m = mask.bool()
+    s = scores.float().masked_fill(~m, MASK_VALUE)
+    p = torch.softmax(s, dim=dim) * m.any(dim=dim, keepdim=True)
+    if bool(torch.isfinite(p).all()):
+        return p
     s = torch.nan_to_num(scores.float(), nan=0.0, posinf=SCORE_LIMIT, neginf=-SCORE_LIMIT)
-    s = s.clamp(-SCORE_LIMIT, SCORE_LIMIT)
-    m = mask.bool().expand_as(s)
-    s = s.masked_fill(~m, MASK_VALUE)
+    s = s.clamp(-SCORE_LIMIT, SCORE_LIMIT).masked_fill(~m, MASK_VALUE)
     s = s - s.amax(dim=dim, keepdim=True)
     e = torch.exp(s) * m
     return e / e.sum(dim=dim, keepdim=True).clamp_min(1e-30)
@@ -226,7 +231,7 @@ class LabelAttentionClassifier:
             term = get_terminology()
             table = {"icd10": getattr(term, "icd10", None), "opcs4": getattr(term, "opcs4", None)}.get(system)
             return table.title(code) if table is not None else None
-        except Exception:  # terminology not available / unknown code: random init for this label
+        except Exception:  # noqa: BLE001 - terminology not available / unknown code: random init for this label
             return None
 
     def _init_queries_from_titles(self) -> int:
@@ -259,7 +264,7 @@ class LabelAttentionClassifier:
         """Texts -> per text, list of windows of ids with [CLS] ... [SEP]."""
         for i, t in enumerate(texts):
             if not isinstance(t, str):
-                raise ValueError(f"texts[{i}]: expected str, received {type(t).__name__}")
+                raise TypeError(f"texts[{i}]: expected str, received {type(t).__name__}")
         enc = self.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         cls_id, sep_id = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
         content = self.cfg.max_chunk_tokens - 2
@@ -398,7 +403,10 @@ class LabelAttentionClassifier:
             self.head.out_b.copy_(torch.log(p) - torch.log1p(-p))
 
         train_windows = self._chunk_texts(train_texts)
+        tc = time.perf_counter()
         cache = self._build_cache(train_windows, "cache train") if cfg.cache_frozen else None
+        log.info("frozen-layer cache: %d windows of %d texts in %.1f s", sum(len(w) for w in train_windows),
+                 len(train_windows), time.perf_counter() - tc)
         dev_windows = dev_cache = y_dev = None
         if dev_texts is not None and dev_labels is not None:
             y_dev = multi_hot(dev_labels, self.index, "dev_labels")
@@ -419,7 +427,7 @@ class LabelAttentionClassifier:
             "train_loss": [], "dev_loss": [], "dev_micro_f1": [], "epoch_seconds": [],
             "n_train": len(train_texts), "n_labels": len(self.labels), "titles_initialised": n_titles,
             "frozen_layers": self.k_frozen, "n_layers": self.n_layers,
-            "windows": sum(len(w) for w in train_windows),
+            "windows": sum(len(w) for w in train_windows), "cache_seconds": time.perf_counter() - tc,
         }
         best: tuple[float, int, dict[str, Any]] | None = None
         self._memo = None
@@ -467,7 +475,7 @@ class LabelAttentionClassifier:
                 if cfg.keep_best_epoch and (best is None or f1 > best[0]):
                     best = (f1, epoch, self._trainable_state())
             history["epoch_seconds"].append(time.perf_counter() - te)
-            log.info("epoch %d: train_loss=%.4f %s", epoch + 1, history["train_loss"][-1],
+            log.info("epoch %d: %.1f s train_loss=%.4f %s", epoch + 1, history["epoch_seconds"][-1], history["train_loss"][-1],
                      f"dev_micro_f1={history['dev_micro_f1'][-1]:.4f}" if history["dev_micro_f1"] else "")
             if cfg.max_train_seconds is not None and time.perf_counter() - t0 > cfg.max_train_seconds:
                 history["stopped_early"] = f"max_train_seconds={cfg.max_train_seconds} reached after epoch {epoch + 1}"

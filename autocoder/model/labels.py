@@ -44,7 +44,7 @@ def multi_hot(label_lists: Sequence[Sequence[str]], index: dict[str, int], name:
     y = np.zeros((len(label_lists), len(index)), dtype=np.float32)
     for i, labs in enumerate(label_lists):
         if isinstance(labs, str):
-            raise ValueError(f"{name}[{i}]: expected a list of labels, received a string {labs!r}")
+            raise TypeError(f"{name}[{i}]: expected a list of labels, received a string {labs!r}")
         for lab in labs:
             j = index.get(lab)
             if j is None:

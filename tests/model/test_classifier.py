@@ -3,6 +3,7 @@ train / predict / save-load round trip (slow)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -10,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from autocoder.model.chunking import chunk_token_ids  # noqa: E402
-from autocoder.model.classifier import (  # noqa: E402
+from autocoder.model.chunking import chunk_token_ids
+from autocoder.model.classifier import (
     ClassifierConfig,
     LabelAttentionClassifier,
     stable_masked_softmax,
@@ -22,8 +23,8 @@ def test_chunking_covers_long_text_with_overlap():
     ids = list(range(1000))
     chunks = chunk_token_ids(ids, content_len=254, overlap=32)
     assert all(len(c) <= 254 for c in chunks)
-    assert sorted(set(x for c in chunks for x in c)) == ids  # every token covered
-    for a, b in zip(chunks, chunks[1:]):
+    assert sorted({x for c in chunks for x in c}) == ids  # every token covered
+    for a, b in itertools.pairwise(chunks):
         assert a[-32:] == b[:32]  # consecutive windows share exactly the overlap
     assert chunks[-1][-1] == 999
 
