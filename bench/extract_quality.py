@@ -96,9 +96,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    from training.synth import generate_episodes
-
     from autocoder.extract import load_extractor
+    from training.synth import generate_episodes
 
     ner_dir = args.ner
     if args.train_ner:

@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--words", type=int, default=400)
     ap.add_argument("--splitter", choices=["rules", "pyrush"], default="rules")
+    ap.add_argument("--n-process", type=int, default=1, help="worker processes for tokenizer + NER")
     args = ap.parse_args()
 
     texts = letters(args.n, args.words)
@@ -70,14 +71,14 @@ def main() -> None:
     load_s = time.perf_counter() - t0
     ex.extract_many(warm)  # warm-up on other letters
     t0, c0 = time.perf_counter(), time.process_time()
-    res = ex.extract_many(texts, batch_size=32)
+    res = ex.extract_many(texts, batch_size=16, n_process=args.n_process)
     many_s, many_cpu = time.perf_counter() - t0, time.process_time() - c0
     t0, c0 = time.perf_counter(), time.process_time()
     for t in texts[:50]:
         ex.extract(t)
     one_s = (time.perf_counter() - t0) / min(50, len(texts))
     one_cpu = (time.process_time() - c0) / min(50, len(texts))
-    print(f"mode                 {ex.mode} (splitter {args.splitter})")
+    print(f"mode                 {ex.mode} (splitter {args.splitter}, n_process {args.n_process})")
     print(f"letters              {len(texts)} (mean {n_words / len(texts):.0f} words), "
           f"{sum(map(len, res)) / len(texts):.1f} entities/letter")
     print(f"load seconds         {load_s:.1f}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -25,10 +24,10 @@ def _default_ner_dir() -> Path | None:
 def extract_cmd(
     file: Path = typer.Argument(..., help="Episodes: .jsonl, .csv (id,text), a folder of .txt files, or one .txt file."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per episode: {id, entities: [...]}."),
-    ner: Optional[Path] = typer.Option(None, "--ner", help="NER model directory (from `autocoder train-ner`). "
+    ner: Path | None = typer.Option(None, "--ner", help="NER model directory (from `autocoder train-ner`). "
                                        "Default: <model dir>/ner if present, else matcher-only mode."),
     no_ner: bool = typer.Option(False, "--no-ner", help="Matcher-only mode (no trained NER)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Pipeline config (default configs/pipeline.yaml)."),
+    config: Path | None = typer.Option(None, "--config", help="Pipeline config (default configs/pipeline.yaml)."),
     top: int = typer.Option(3, "--top", min=0, max=50, help="Candidate codes shown per entity."),
 ) -> None:
     """Print the entities of each letter: text, offsets, label, section, assertion and top candidate codes."""
@@ -84,10 +83,10 @@ def train_ner_cmd(
     data: Path = typer.Option(..., "--data", help="Training episodes (.jsonl) with gold `entities` spans, "
                               "e.g. from `autocoder synth`."),
     out: Path = typer.Option(..., "--out", help="Output directory for the spaCy NER model."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, max=100, help="Epochs (default: config ner.max_epochs)."),
-    max_docs: Optional[int] = typer.Option(None, "--max-docs", min=10, help="Cap on training episodes "
+    epochs: int | None = typer.Option(None, "--epochs", min=1, max=100, help="Epochs (default: config ner.max_epochs)."),
+    max_docs: int | None = typer.Option(None, "--max-docs", min=10, help="Cap on training episodes "
                                            "(default: config ner.max_train_docs)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Pipeline config (default configs/pipeline.yaml)."),
+    config: Path | None = typer.Option(None, "--config", help="Pipeline config (default configs/pipeline.yaml)."),
 ) -> None:
     """Train the DIAGNOSIS/PROCEDURE/SYMPTOM NER with spaCy's training loop (CPU, a few minutes)."""
     from autocoder.errors import AutocoderError

@@ -19,7 +19,7 @@ __all__ = ["load_extractor"]
 
 
 def load_extractor(ner_model_dir: Path | str | None = None, config: Path | str | None = None,
-                   terminology=None) -> "Extractor":
+                   terminology=None) -> Extractor:
     from autocoder.extract.extractor import load_extractor as _load
 
     return _load(ner_model_dir, config, terminology)

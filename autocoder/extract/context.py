@@ -25,7 +25,7 @@ from autocoder.extract.config import PipelineConfig
 _loguru.disable("PyRuSH")
 
 _LIST_SEP = re.compile(r",|\band\b")
-_STATUS = re.compile(r"\bin situ\b", re.I)
+_STATUS = re.compile(r"\bin situ\b", re.IGNORECASE)
 
 #: Which flag wins when several apply: a negated or family mention is never coded as the patient's
 #: condition, so those rank first; history ranks last (a "?previous MI" is still uncertain).

@@ -20,13 +20,18 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from autocoder.errors import ModelNotFoundError
-from autocoder.extract.sentences import split_sentences
 from autocoder.extract.config import PipelineConfig, load_config
 from autocoder.extract.context import AssertionContext
 from autocoder.extract.convert import SOURCE_KEY, doc_to_entities
-from autocoder.extract.lexicon import (TerminologyIndex, label_for, read_abbreviations, read_phrase_list,
-                                       read_synonyms)
+from autocoder.extract.lexicon import (
+    TerminologyIndex,
+    label_for,
+    read_abbreviations,
+    read_phrase_list,
+    read_synonyms,
+)
 from autocoder.extract.sections import SectionDetector
+from autocoder.extract.sentences import split_sentences
 from autocoder.extract.tokenizer import blank_clinical_nlp
 from autocoder.schemas import Candidate, Entity
 
@@ -105,12 +110,13 @@ class Extractor:
     def extract(self, text: str) -> list[Entity]:
         return self._post(self.nlp(text), text)
 
-    def extract_many(self, texts: Iterable[str], batch_size: int = 32) -> list[list[Entity]]:
-        return list(self.iter_extract(texts, batch_size))
+    def extract_many(self, texts: Iterable[str], batch_size: int = 32, n_process: int = 1) -> list[list[Entity]]:
+        """n_process > 1 runs tokenizer + NER in worker processes (spaCy), the rest here."""
+        return list(self.iter_extract(texts, batch_size, n_process))
 
-    def iter_extract(self, texts: Iterable[str], batch_size: int = 32) -> Iterator[list[Entity]]:
+    def iter_extract(self, texts: Iterable[str], batch_size: int = 32, n_process: int = 1) -> Iterator[list[Entity]]:
         texts = list(texts)
-        for text, doc in zip(texts, self.nlp.pipe(texts, batch_size=batch_size)):
+        for text, doc in zip(texts, self.nlp.pipe(texts, batch_size=batch_size, n_process=n_process)):
             yield self._post(doc, text)
 
     def candidates(self, text: str, label: str | None = None) -> list[Candidate]:

@@ -57,8 +57,7 @@ ADJECTIVES = {
     "biliary": "bile", "intestinal": "intestine", "bowel": "intestine", "cutaneous": "skin",
 }
 
-STOP = frozenset("""of the and with without in on to a an or by for due other unspecified specified nos nec
-not elsewhere classified hfq as at from into its than use using type part""".split())
+STOP = frozenset(["of", "the", "and", "with", "without", "in", "on", "to", "a", "an", "or", "by", "for", "due", "other", "unspecified", "specified", "nos", "nec", "not", "elsewhere", "classified", "hfq", "as", "at", "from", "into", "its", "than", "use", "using", "type", "part"])
 STOP = STOP - {"type"}
 _KEEP_SHORT = {"#"}
 
@@ -97,13 +96,13 @@ def content(keys: Iterable[str]) -> list[str]:
 
 # ---------------------------------------------------------------- title variants
 _TRAIL = re.compile(r",\s*(unspecified|not elsewhere classified|so described|other and unspecified|"
-                    r"unspecified site|site unspecified|not specified|without mention of complication)$", re.I)
-_NOS = re.compile(r"\s+(NOS|NEC|HFQ)\b", re.I)
-_LEAD = re.compile(r"^(other specified|other|unspecified)\s+", re.I)
+                    r"unspecified site|site unspecified|not specified|without mention of complication)$", re.IGNORECASE)
+_NOS = re.compile(r"\s+(NOS|NEC|HFQ)\b", re.IGNORECASE)
+_LEAD = re.compile(r"^(other specified|other|unspecified)\s+", re.IGNORECASE)
 _BRACKET = re.compile(r"\s*[\[(][^\])]*[\])]")
-_IN_DCE = re.compile(r"\s+in (diseases|conditions) classified elsewhere$", re.I)
-_SEVERITY = re.compile(r"^(mild|moderate|severe|moderate or severe|mild to moderate)\s+", re.I)
-_WITHOUT = re.compile(r"\s+without (complications?|mention of [a-z ]+|perforation or abscess)$", re.I)
+_IN_DCE = re.compile(r"\s+in (diseases|conditions) classified elsewhere$", re.IGNORECASE)
+_SEVERITY = re.compile(r"^(mild|moderate|severe|moderate or severe|mild to moderate)\s+", re.IGNORECASE)
+_WITHOUT = re.compile(r"\s+without (complications?|mention of [a-z ]+|perforation or abscess)$", re.IGNORECASE)
 
 
 def _reorder(t: str) -> list[str]:

@@ -64,7 +64,7 @@ class SectionDetector:
         return re.sub(r"\s+", " ", s.strip().lower())
 
     @classmethod
-    def from_file(cls, path: Path) -> "SectionDetector":
+    def from_file(cls, path: Path) -> SectionDetector:
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes import FakeTerminology  # noqa: E402
+from fakes import FakeTerminology
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from autocoder.cli import app
 
 @pytest.fixture()
 def patched_terminology(monkeypatch, fake_terminology):
-    import autocoder.codes as codes
+    from autocoder import codes
 
     monkeypatch.setattr(codes, "get_terminology", lambda: fake_terminology)
 

@@ -50,8 +50,7 @@ def _codes_equal(a: str, b: str) -> bool:
     a, b = _canon(a), _canon(b)
     if a == b:
         return True
-    strip = lambda c: c.replace(".", "").rstrip("X")  # noqa: E731  I10.X / I10X / I10
-    return strip(a) == strip(b)
+    return a.replace(".", "").rstrip("X") == b.replace(".", "").rstrip("X")  # I10.X / I10X / I10
 
 
 def check_item(text: str, ents, item: dict) -> str | None:
@@ -133,8 +132,8 @@ def test_regression_cases(regression_extractor):
         pytest.skip("no regression cases")
     failures, ok_items, n_items = run_cases(regression_extractor, cases)
     rate = 1 - len(failures) / len(cases)
-    report = [f"regression cases: {len(cases) - len(failures)}/{len(cases)} passed ({rate:.1%}); "
-              f"items {ok_items}/{n_items} ({ok_items / max(1, n_items):.1%}); mode {regression_extractor.mode}"]
+    report = [(f"regression cases: {len(cases) - len(failures)}/{len(cases)} passed ({rate:.1%}); "
+               f"items {ok_items}/{n_items} ({ok_items / max(1, n_items):.1%}); mode {regression_extractor.mode}")]
     for cid, msgs in failures:
         report.append(f"  FAIL {cid}: " + "; ".join(msgs))
     print("\n".join(report))
