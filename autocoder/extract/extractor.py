@@ -37,6 +37,7 @@ from autocoder.schemas import Candidate, Entity
 
 log = logging.getLogger(__name__)
 _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
+_DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
 CORPUS_STATS = "corpus_stats.json"
 
 
@@ -136,8 +137,9 @@ class Extractor:
         if self._pyrush is None:
             split_sentences(doc, self.cfg.sentences.split_on_semicolon, text)
         sections = self.sections.detect(text)
-        ner_spans = list(doc.ents)
+        ner_spans = [self._repair(doc, s) for s in doc.ents]
         merged, sources = self._merge(doc, ner_spans, self._matcher_spans(doc, text))
+        merged = [self._relabel(s) for s in merged]
         doc.ents = merged
         doc.user_data[SOURCE_KEY] = sources
         self.context(doc)
@@ -173,6 +175,39 @@ class Extractor:
             out.append((Span(doc, ts, te + 1, label=label_for(best.code, best.system)),
                         "fuzzy" if fuzzy else kind))
         return out
+
+    @staticmethod
+    def _repair(doc: Doc, span: Span) -> Span:
+        """Fix NER span edges that are never right: an unclosed "(" (extend to its ")"), a dangling
+        "secondary to" / "of" / "with" (extend over the next word), trailing punctuation (trim)."""
+        start, end = span.start, span.end
+        for _ in range(3):
+            text = doc[start:end].text
+            if text.count("(") > text.count(")") and end < len(doc):
+                close = next((i for i in range(end, min(len(doc), end + 6)) if doc[i].text == ")"), None)
+                if close is not None and not any(doc[i].is_sent_start or doc[i].is_space
+                                                 for i in range(end, close + 1)):
+                    end = close + 1
+                    continue
+            last = doc[end - 1].lower_
+            if last in _DANGLING and end < len(doc) and doc[end].is_alpha and not doc[end].is_sent_start:
+                end += 1
+                continue
+            break
+        while end - start > 1 and doc[end - 1].is_punct and doc[end - 1].text not in (")", "]", "+"):
+            end -= 1
+        if (start, end) == (span.start, span.end):
+            return span
+        return Span(doc, start, end, label=span.label_)
+
+    def _relabel(self, span: Span) -> Span:
+        """Label from the terminology when the mention is a known phrase: an OPCS-4 match is a
+        PROCEDURE, an ICD-10 chapter XVIII match a SYMPTOM, any other ICD-10 match a DIAGNOSIS."""
+        top = self.candidates(span.text, None)[:1]
+        if not top or not top[0].source.endswith(("exact", "trimmed")) or top[0].score < 0.9:
+            return span
+        label = label_for(top[0].code, top[0].system)
+        return span if label == span.label_ else Span(span.doc, span.start, span.end, label=label)
 
     @staticmethod
     def _merge(doc: Doc, ner: list[Span], matched: list[tuple[Span, str]]
