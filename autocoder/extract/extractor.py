@@ -37,6 +37,8 @@ from autocoder.schemas import Candidate, Entity
 
 log = logging.getLogger(__name__)
 _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
+_LEADING_CUES = {"previous", "prev", "known", "h/o", "hx", "?", "query", "queried", "possible", "suspected",
+                 "likely", "probable", "presumed", "no", "nil", "denies", "old", "remote"}
 _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
 CORPUS_STATS = "corpus_stats.json"
 
@@ -196,6 +198,8 @@ class Extractor:
             break
         while end - start > 1 and doc[end - 1].is_punct and doc[end - 1].text not in (")", "]", "+"):
             end -= 1
+        while end - start > 1 and doc[start].lower_ in _LEADING_CUES:   # "previous gastro" -> "gastro"
+            start += 1
         if (start, end) == (span.start, span.end):
             return span
         return Span(doc, start, end, label=span.label_)
