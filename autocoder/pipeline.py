@@ -144,7 +144,7 @@ def classifier_evidence(text: str, phrases: Sequence[str], title: str) -> tuple[
     code, else the sentence sharing most words with its title, else the first sentence. Never empty."""
     low = text.lower()
     best: tuple[int, int] | None = None
-    for ph in sorted(set(p.lower() for p in phrases if p and p.strip()), key=len, reverse=True):
+    for ph in sorted({p.lower() for p in phrases if p and p.strip()}, key=len, reverse=True):
         i = low.find(ph)
         if i >= 0 and (best is None or i < best[0]):
             best = (i, i + len(ph))

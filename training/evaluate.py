@@ -74,7 +74,7 @@ def baseline_results(baseline, labels: Sequence[str], thresholds: dict, episodes
     code = [lab.split(":", 1)[1] for lab in labels]
     out = []
     for i, ep in enumerate(episodes):
-        def pick(cols, t):
+        def pick(cols, t, i=i):
             return [j for j in cols if probs[i, j] >= t]
         kept_dx = pick(dx_cols, thresholds.get("icd10", 0.5))
         prim = max(dx_cols, key=lambda j: dxh[i, j]) if dx_cols else None
@@ -88,7 +88,7 @@ def baseline_results(baseline, labels: Sequence[str], thresholds: dict, episodes
         rejected = [probs[i, j] for j in dx_cols + pr_cols if j not in set(dx) | set(pr)]
         conf = raw_episode_confidence([probs[i, j] for j in dx + pr], rejected)
 
-        def sugg(js):
+        def sugg(js, i=i):
             return [CodeSuggestion(code=code[j], display=code[j], score=round(float(probs[i, j]), 4),
                                    primary=(k == 0), sources=["baseline"]) for k, j in enumerate(js)]
         rdx = sorted(dx_cols, key=lambda j: -probs[i, j])[:top_k]

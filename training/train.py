@@ -58,8 +58,8 @@ def build_data(cfg: TrainConfig) -> tuple[list[Episode], list[Episode], list[Epi
         eps = [e for e in load_episodes(d.path, strict=True) if e.diagnoses]
         rng = random.Random(cfg.seed)
         rng.shuffle(eps)
-        n_test = max(1, int(round(len(eps) * d.n_test / (d.n_train + d.n_dev + d.n_test))))
-        n_dev = max(1, int(round(len(eps) * d.n_dev / (d.n_train + d.n_dev + d.n_test))))
+        n_test = max(1, round(len(eps) * d.n_test / (d.n_train + d.n_dev + d.n_test)))
+        n_dev = max(1, round(len(eps) * d.n_dev / (d.n_train + d.n_dev + d.n_test)))
         return eps[n_test + n_dev:], eps[n_test:n_test + n_dev], eps[:n_test]
     from training.synth import generate_episodes
 
