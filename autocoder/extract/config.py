@@ -67,6 +67,10 @@ class MatcherConfig(_Strict):
     """Terminology matcher over the loaded code tables plus curated synonyms."""
 
     synonyms: str = "extract/synonyms.tsv"
+    index_synonyms: str | None = Field("extract/synonyms_index.tsv", description="generated index terms "
+                                       "(scripts/build_index_synonyms.py); used when the file exists")
+    index_synonyms_in_text: bool = Field(True, description="match multi-word index terms in running text "
+                                         "(single words are candidates only)")
     abbreviations: str = "extract/abbreviations.tsv"
     stop_phrases: str = "extract/stop_phrases.txt"
     top_k: int = Field(10, ge=1, le=50)

@@ -66,12 +66,17 @@ def build_index(cfg: PipelineConfig, term, corpus: dict | None = None, corpus_ke
     key = (id(term), str(cfg.path(cfg.matcher.synonyms)), str(cfg.path(cfg.matcher.abbreviations)),
            str(cfg.path(cfg.matcher.stop_phrases)), cfg.matcher.min_title_tokens, corpus_key)
     idx = _INDEX_CACHE.get(key)
+    idx_path = cfg.path(cfg.matcher.index_synonyms) if cfg.matcher.index_synonyms else None
+    if idx_path is not None and not idx_path.exists():
+        idx_path = None
     if idx is None:
         idx = TerminologyIndex(term, read_synonyms(cfg.path(cfg.matcher.synonyms)),
                                read_abbreviations(cfg.path(cfg.matcher.abbreviations)),
                                read_phrase_list(cfg.path(cfg.matcher.stop_phrases)),
                                min_title_tokens=cfg.matcher.min_title_tokens,
-                               corpus_forms=corpus_rows(corpus or {}))
+                               corpus_forms=corpus_rows(corpus or {}),
+                               index_terms=read_synonyms(idx_path) if idx_path is not None else None,
+                               index_terms_in_text=cfg.matcher.index_synonyms_in_text)
         _INDEX_CACHE[key] = idx
         log.info("terminology index: %d titles, %d phrases", idx.n_titles, len(idx.phrases))
     return idx
@@ -168,7 +173,7 @@ class Extractor:
             if ts < 0 or te >= len(doc) or tok_start[ts] != c0 or tok_end[te] != c1:
                 continue
             best = ph.entries[0]
-            kind = "synonym" if best.source == "synonym" else "title"
+            kind = best.source if best.source in ("synonym", "index") else "title"
             if self.cfg.matcher.add_spans == "curated" and kind != "synonym":
                 continue
             seen = self.phrase_stats.get(" ".join(ph.keys))

@@ -292,7 +292,9 @@ class TerminologyIndex:
 
     def __init__(self, term, synonyms: list[tuple[str, str, list[str]]], abbreviations: dict[str, str],
                  stop_phrases: set[tuple[str, ...]], min_title_tokens: int = 2,
-                 corpus_forms: list[tuple[str, str, list[str]]] | None = None) -> None:
+                 corpus_forms: list[tuple[str, str, list[str]]] | None = None,
+                 index_terms: list[tuple[str, str, list[str]]] | None = None,
+                 index_terms_in_text: bool = True) -> None:
         self.tables = _Tables(term)
         self.abbreviations = {k: pieces(v) for k, v in abbreviations.items()}
         self.stop_phrases = stop_phrases
@@ -301,6 +303,11 @@ class TerminologyIndex:
         self.skipped_synonym_codes: list[tuple[str, str]] = []
         self._add_titles(min_title_tokens)
         self._add_synonyms(synonyms)
+        if index_terms:
+            multi = [r for r in index_terms if len(content(pieces(r[0]))) >= 2]
+            single = [r for r in index_terms if len(content(pieces(r[0]))) < 2]
+            self._add_synonyms(multi, source="index", text_ok=index_terms_in_text)
+            self._add_synonyms(single, source="index", text_ok=False)
         if corpus_forms:
             self._add_synonyms(corpus_forms, source="corpus", text_ok=False)
         self._build_text_index()
@@ -339,20 +346,21 @@ class TerminologyIndex:
             cs = tuple(p for p in _CS_PIECE_RE.findall(term_text)
                        if len(p) >= 2 and p.isalpha() and p.isupper())
             ph = self._phrase(keys)
-            prior0 = 1.0 if source == "synonym" else 0.99
-            n_before = sum(1 for e in ph.entries if e.source in ("synonym", "corpus"))
+            prior0 = {"synonym": 1.0, "corpus": 0.99}.get(source, 0.985)
+            n_before = sum(1 for e in ph.entries if e.source in ("synonym", "corpus", "index"))
             for rank, code in enumerate(codes):
                 canon = self.tables.normalise(code, system)
                 if canon is None:
                     if source == "synonym":
                         self.skipped_synonym_codes.append((term_text, code))
                     continue
-                if any(e.code == canon and e.system == system and e.source in ("synonym", "corpus")
+                if any(e.code == canon and e.system == system and e.source in ("synonym", "corpus", "index")
                        for e in ph.entries):
                     continue
                 ph.entries.insert(n_before + rank, Entry(canon, system, self.tables.title(canon, system), source,
                                                          round(prior0 - 0.03 * (n_before + rank), 4), cs))
-            if text_ok and keys not in self.stop_phrases and any(e.source == "synonym" for e in ph.entries):
+            if text_ok and keys not in self.stop_phrases and any(e.source in ("synonym", "index")
+                                                                 for e in ph.entries):
                 ph.text_ok = True
         if self.skipped_synonym_codes:
             log.warning("%d curated synonym codes are not in the loaded tables and were skipped",
@@ -455,7 +463,7 @@ class TerminologyIndex:
 
     @staticmethod
     def _case_ok(ph: _Phrase, orig: list[str]) -> bool:
-        syn = [e for e in ph.entries if e.source == "synonym"]
+        syn = [e for e in ph.entries if e.source in ("synonym", "index")]
         if not syn:
             return True
         if any(not e.cs for e in syn):

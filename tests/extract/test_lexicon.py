@@ -58,3 +58,15 @@ def test_config_default_loads_and_resolves_paths():
     cfg = load_config()
     assert cfg.path(cfg.matcher.synonyms).exists()
     assert cfg.path(cfg.context.rules).exists()
+
+
+def test_lexicon_index_synonyms_give_candidates():
+    """Generated index terms (configs/extract/synonyms_index.tsv) feed the candidate search."""
+    from autocoder.codes import get_terminology
+    from autocoder.extract.extractor import build_index
+
+    cfg = load_config()
+    if not cfg.matcher.index_synonyms or not cfg.path(cfg.matcher.index_synonyms).exists():
+        pytest.skip("no index synonyms file")
+    idx = build_index(cfg, get_terminology())
+    assert idx.candidates("Wilson's disease", "DIAGNOSIS")[0].code == "E83.0"
