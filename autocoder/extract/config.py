@@ -51,8 +51,8 @@ class NerConfig(_Strict):
 
     enabled: bool = True
     labels: list[Literal["DIAGNOSIS", "PROCEDURE", "SYMPTOM"]] = ["DIAGNOSIS", "PROCEDURE", "SYMPTOM"]
-    max_epochs: int = Field(6, ge=1, le=100)
-    max_train_docs: int = Field(800, ge=10, description="cap on training episodes (keeps training minutes)")
+    max_epochs: int = Field(8, ge=1, le=100)
+    max_train_docs: int = Field(1200, ge=10, description="cap on training episodes (keeps training minutes)")
     dev_fraction: float = Field(0.1, gt=0, lt=0.5)
     tok2vec_width: int = Field(64, ge=32, le=512)
     tok2vec_depth: int = Field(3, ge=1, le=8)
