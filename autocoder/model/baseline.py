@@ -110,7 +110,7 @@ class TfidfBaseline:
                 if p is not None and p in self.index:
                     n_primary[self.index[p]] += 1
         self.primary_rate = ((n_primary + 1.0) / (pos + 2.0)).astype(np.float32)
-        hist: dict[str, Any] = {"n_train": n, "n_labels": len(self.labels), "fitted_labels": int(len(self.fitted_cols)),
+        hist: dict[str, Any] = {"n_train": n, "n_labels": len(self.labels), "fitted_labels": len(self.fitted_cols),
                                 "n_features": int(x.shape[1]), "seconds": time.perf_counter() - t0}
         if dev_texts is not None and dev_labels is not None:
             hist["dev_micro_f1"] = [micro_f1(multi_hot(dev_labels, self.index, "dev_labels"), self.predict_proba(dev_texts))]
