@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -60,13 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     pipe.batch_size = args.batch_size
     load_s = time.perf_counter() - t0
     pipe.predict(eps[:2])  # warm-up (lazy init, first-batch allocations)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     results = pipe.predict(eps)
-    secs = time.perf_counter() - t1
+    secs, cpu = time.perf_counter() - t1, time.process_time() - c1
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
     report = {"model_version": pipe.model_version, "n_episodes": len(results), "mean_words": round(mean_words, 1),
               "load_seconds": round(load_s, 2), "coding_seconds": round(secs, 2),
               "episodes_per_second": round(len(results) / secs, 2) if secs else None,
+              "cpu_seconds": round(cpu, 2), "episodes_per_cpu_second": round(len(results) / cpu, 2) if cpu else None,
+              "load_average_1min": round(os.getloadavg()[0], 2), "cpu_count": os.cpu_count(),
               "peak_rss_mb": round(peak_mb, 1), "batch_size": args.batch_size}
     print(json.dumps(report, indent=2))
     return 0
