@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="bundle dir or models:/autocoder@champion (default model)")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--seed", type=int, default=777)
+    ap.add_argument("--quantize", action="store_true", help="int8 dynamic quantisation of the classifier encoder")
     args = ap.parse_args(argv)
 
     from autocoder.pipeline import CodingPipeline
@@ -59,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     pipe = CodingPipeline.load(args.model)
     pipe.batch_size = args.batch_size
+    if args.quantize and pipe.classifier is not None:
+        pipe.classifier.cfg.quantize = True
     load_s = time.perf_counter() - t0
     pipe.predict(eps[:2])  # warm-up (lazy init, first-batch allocations)
     t1, c1 = time.perf_counter(), time.process_time()
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
               "episodes_per_second": round(len(results) / secs, 2) if secs else None,
               "cpu_seconds": round(cpu, 2), "episodes_per_cpu_second": round(len(results) / cpu, 2) if cpu else None,
               "load_average_1min": round(os.getloadavg()[0], 2), "cpu_count": os.cpu_count(),
-              "peak_rss_mb": round(peak_mb, 1), "batch_size": args.batch_size}
+              "peak_rss_mb": round(peak_mb, 1), "batch_size": args.batch_size, "quantize": args.quantize}
     print(json.dumps(report, indent=2))
     return 0
 
