@@ -27,6 +27,7 @@ DEFAULT_MODEL_NAME = "autocoder"
 def _quiet_env() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 _quiet_env()  # before mlflow is imported below: no telemetry lookups or files
