@@ -28,6 +28,9 @@ class DataConfig(BaseModel):
     holdout_fraction: float = 0.3
     min_label_count: int = Field(2, ge=1, description="codes seen fewer times in train are left to the extractor")
     max_labels: int | None = Field(None, ge=1, description="keep only the most frequent labels (tiny configs)")
+    extra_train: str | None = Field(None, description="JSONL of extra gold episodes (coder feedback) added to the "
+                                                      "TRAIN split only, so dev calibration and test stay honest")
+    extra_train_repeat: int = Field(1, ge=1, description="each extra episode is repeated this many times (its weight)")
 
 
 class NerConfig(BaseModel):

@@ -47,8 +47,25 @@ def _say(msg: str) -> None:
 
 
 def build_data(cfg: TrainConfig) -> tuple[list[Episode], list[Episode], list[Episode]]:
-    """train/dev/test episodes. Synthetic: train+dev from the training forms, test from held-out forms
-    with another seed; JSONL: a seeded split of the file."""
+    """train/dev/test episodes, plus `data.extra_train` (coder feedback) added to train only."""
+    train_eps, dev_eps, test_eps = _build_base_data(cfg)
+    d = cfg.data
+    if not d.extra_train:
+        return train_eps, dev_eps, test_eps
+    from autocoder.io import load_episodes
+
+    extra = load_episodes(d.extra_train, strict=True)
+    # A corrected episode supersedes its base copy wherever that copy landed (no stale gold, no leak).
+    ids = {e.id for e in extra}
+    keep = [[e for e in split if e.id not in ids] for split in (train_eps, dev_eps, test_eps)]
+    weighted = [e if k == 0 else e.model_copy(update={"id": f"{e.id}#w{k + 1}"})
+                for e in extra for k in range(d.extra_train_repeat)]
+    return keep[0] + weighted, keep[1], keep[2]
+
+
+def _build_base_data(cfg: TrainConfig) -> tuple[list[Episode], list[Episode], list[Episode]]:
+    """Synthetic: train+dev from the training forms, test from held-out forms with another seed;
+    JSONL: a seeded split of the file."""
     d = cfg.data
     if d.source == "jsonl":
         from autocoder.io import load_episodes

@@ -122,3 +122,4 @@ def test_train_tiny_evaluation_notebook_executes(tiny, tmp_path):
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "code-level ECE" in text and "gold episodes" in text
     assert (tmp_path / "calibration.png").stat().st_size > 1000
+
