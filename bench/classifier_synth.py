@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--which", choices=["both", "transformer", "baseline"], default="both")
     ap.add_argument("--min-count", type=int, default=1, help="labels seen at least this often in train")
     ap.add_argument("--set", nargs="*", default=[], help="ClassifierConfig overrides key=value (YAML values)")
+    ap.add_argument("--base-set", nargs="*", default=[], help="BaselineConfig overrides key=value (YAML values)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
@@ -81,12 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     out: dict = {"n_train": len(train), "n_test": len(test), "n_labels": len(labels),
                  "mean_words": round(float(np.mean([len(e.text.split()) for e in train])), 1)}
     if args.which in ("both", "baseline"):
-        from autocoder.model.baseline import TfidfBaseline
+        from autocoder.model.baseline import BaselineConfig, TfidfBaseline
 
+        bover = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.base_set)}
         t0 = time.perf_counter()
-        b = TfidfBaseline(labels)
+        b = TfidfBaseline(labels, BaselineConfig(**bover))
         b.fit(tr_texts, tr_labels, primary_dx=p_dx, primary_proc=p_pr)
-        out["baseline"] = {"train_seconds": round(time.perf_counter() - t0, 1), **evaluate(b, labels, test)}
+        out["baseline"] = {"train_seconds": round(time.perf_counter() - t0, 1), "config": bover,
+                           **evaluate(b, labels, test)}
         print(json.dumps(out["baseline"]), file=sys.stderr)
     if args.which in ("both", "transformer"):
         from autocoder.model.classifier import ClassifierConfig, LabelAttentionClassifier
