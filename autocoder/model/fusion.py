@@ -62,6 +62,10 @@ class FusionConfig(BaseModel):
     default_threshold: float = 0.5
     review_threshold: float = 0.8
     lr_c: float = 1.0
+    # DGCS.1: a symptom (Chapter XVIII) or a history/status code (Z80-Z99) is the main condition only when
+    # no definitive diagnosis was found; and symptoms are not added beside a definitive main condition.
+    prefer_definitive_primary: bool = True
+    drop_symptoms_with_definitive_primary: bool = True
 
 
 def section_kind(section: str | None) -> str:
@@ -272,6 +276,11 @@ def _fit_lr(X: np.ndarray, y: np.ndarray, C: float) -> _Linear:
     return _Linear(coef=[float(v) for v in lr.coef_[0]], intercept=float(lr.intercept_[0]))
 
 
+def is_definitive(code: str) -> bool:
+    """A code that can stand as a definitive main condition (not a symptom, not a history/status Z-code)."""
+    return not (code.startswith("R") or code[:2] in ("Z8", "Z9"))
+
+
 def _default_may_be_primary(code: str, system: str) -> bool:
     if system == "opcs4":
         return not code.startswith(("Y", "Z"))
@@ -332,9 +341,16 @@ class FusionModel:
                 if not pool:
                     out[system] = []
                     continue
+            if system == "icd10" and self.cfg.prefer_definitive_primary:
+                definitive = [(c, p) for c, p in pool if is_definitive(c.code)]
+                if any(p >= self.thresholds.get(system, 0.5) for _, p in definitive):
+                    pool = definitive
             s = self._primary_scores(system, [c for c, _ in pool], [p for _, p in pool])
             primary = pool[int(np.argmax(s))]
             rest = [(c, p) for c, p in kept if c.key != primary[0].key]
+            if (system == "icd10" and self.cfg.drop_symptoms_with_definitive_primary
+                    and is_definitive(primary[0].code)):
+                rest = [(c, p) for c, p in rest if not c.code.startswith("R")]
             out[system] = [primary] + rest
         kept_keys = {c.key for system in SYSTEMS for c, _ in out[system]}
         kept_p = [p for system in SYSTEMS for _, p in out[system]]
