@@ -1,11 +1,11 @@
 """`autocoder retrain`: feedback episodes + base training data -> challenger -> same fixed evaluation as
 the champion -> registered as `candidate` -> promoted to `champion` only when the gate passes.
 
-How it uses training.train: the base data is the champion's own recipe (or `--base DATA`), and the
-feedback episodes are passed as `data.extra_train` with `extra_train_repeat` (the weight): training adds
-them to the train split only, so dev calibration and the test split are not polluted with copies of them. The promotion gate is
+How it uses training.train (D2) without a special hook: the merge (base episodes, then every feedback
+episode repeated `repeat` times, as the weight) is written to a JSONL file, and a copy of the training
+config with `data.source: jsonl`, `data.path: <merged>` is trained as usual. The promotion gate is
 training.evaluate.promote (the same rule as `autocoder promote`). Lineage (feedback path and sha256,
-number of corrections, parent champion version) goes onto the challenger's MLflow
+number of corrections, parent champion version, merged data sha256) goes onto the challenger's MLflow
 run and registered version, so the registry alone says which corrections made which model.
 """
 
@@ -83,6 +83,20 @@ def is_correction(ep: dict) -> bool:
         return (fb.get("suggested_diagnoses") != ep.get("diagnoses")
                 or fb.get("suggested_procedures") != ep.get("procedures"))
     return True
+
+
+def merge_feedback(base: list[Any], feedback: list[Any], repeat: int) -> list[dict]:
+    """Base episodes (a feedback episode with the same id supersedes its base copy), then each feedback
+    episode `repeat` times with distinct ids ("EP-1", "EP-1#fb2", ...): repetition is the weight."""
+    if repeat < 1:
+        raise ConfigError(f"--repeat must be at least 1 (the feedback weight), got {repeat}")
+    fb = [_ep_dict(e) for e in feedback]
+    fb_ids = {e["id"] for e in fb}
+    out = [d for d in (_ep_dict(e) for e in base) if d["id"] not in fb_ids]
+    for e in fb:
+        for k in range(repeat):
+            out.append(e if k == 0 else {**e, "id": f"{e['id']}#fb{k + 1}"})
+    return out
 
 
 # ---------------------------------------------------------------- default dependencies (D2's training)
@@ -246,25 +260,26 @@ def run_retrain(opts: RetrainOptions, deps: Deps | None = None) -> RetrainResult
         cfg = cfg.model_copy(update={"mlflow": cfg.mlflow.model_copy(update={"registered_model": name})})
     parent = deps.champion_version(name)
 
-    d = cfg.data
     if opts.base is not None:
         base = load_episodes(opts.base, strict=True)
         base_desc = str(opts.base)
-        base_data = d.model_copy(update={"source": "jsonl", "path": str(Path(opts.base).resolve())})
     else:
         base = deps.build_base(cfg)
         base_desc = f"config:{opts.config}:{cfg.data.source}"
-        base_data = d
-    # The feedback goes to training.train as `data.extra_train`: added to the TRAIN split only, repeated
-    # `repeat` times as its weight, superseding any base copy with the same id. Dev (calibration,
-    # thresholds) and test stay exactly the champion's recipe, so the challenger is not judged on, nor
-    # calibrated with, copies of its own feedback.
+    merged = merge_feedback(base, feedback, opts.repeat)
+
     work = Path(opts.work_dir) if opts.work_dir else feedback_path.resolve().parent / f"retrain-{fb_sha[:12]}"
     work.mkdir(parents=True, exist_ok=True)
-    merged_path = work / "feedback_train.jsonl"
+    merged_path = work / "merged_train.jsonl"
     with merged_path.open("w", encoding="utf-8") as fh:
-        for e in feedback:
+        for e in merged:
             fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+    # training.train splits a JSONL source by the n_train:n_dev:n_test ratio. Keep the dev share of the
+    # original recipe and hold out a single test episode: the honest comparison is the fixed evaluation
+    # set below, and a larger test share would take base episodes away from the challenger.
+    d = cfg.data
+    n_dev = max(1, round(len(merged) * d.n_dev / (d.n_train + d.n_dev)))
+    split = {"n_train": max(1, len(merged) - n_dev - 1), "n_dev": n_dev, "n_test": 1}
     # With max_labels (the most frequent codes), repeated feedback letters could push codes of the base
     # recipe out of the label set. Each code found in the feedback can overtake a base code at most
     # once, so widening by their number keeps every base label in.
@@ -273,8 +288,7 @@ def run_retrain(opts: RetrainOptions, deps: Deps | None = None) -> RetrainResult
         fb_codes = {(s, c) for e in feedback for s, key in (("icd10", "diagnoses"), ("opcs4", "procedures"))
                     for c in (e.get(key) or [])}
         extra["max_labels"] = d.max_labels + len(fb_codes)
-    data = base_data.model_copy(update={"extra_train": str(merged_path), "extra_train_repeat": opts.repeat,
-                                        **extra})
+    data = d.model_copy(update={"source": "jsonl", "path": str(merged_path), **split, **extra})
     rcfg = cfg.model_copy(update={"data": data, "name": f"{cfg.name}-{opts.name_suffix}", "install_as_default": False,
                                   "mlflow": cfg.mlflow.model_copy(update={"alias": "candidate"})})
     rcfg_path = work / "train_retrain.yaml"
@@ -296,8 +310,8 @@ def run_retrain(opts: RetrainOptions, deps: Deps | None = None) -> RetrainResult
                "retrain.feedback_repeat": opts.repeat, "retrain.parent_model_version": parent or "none",
                "retrain.parent_model": f"{name}/{parent}" if parent else "none",
                "retrain.base_data": base_desc, "retrain.n_base_episodes": len(base),
-               "retrain.feedback_train_sha256": sha256_file(merged_path),
-               "retrain.feedback_split": "train only",
+               "retrain.merged_data_sha256": sha256_file(merged_path),
+               "retrain.split": f"{split['n_train']}/{split['n_dev']}/{split['n_test']}",
                "retrain.max_labels": data.max_labels,
                "retrain.eval_data": str(opts.eval_data) if opts.eval_data else "fixed_eval_set",
                "retrain.n_eval_episodes": len(eval_eps)}

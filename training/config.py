@@ -31,6 +31,9 @@ class DataConfig(BaseModel):
     extra_train: str | None = Field(None, description="JSONL of extra gold episodes (coder feedback) added to the "
                                                       "TRAIN split only, so dev calibration and test stay honest")
     extra_train_repeat: int = Field(1, ge=1, description="each extra episode is repeated this many times (its weight)")
+    extra_dev_fraction: float = Field(0.0, ge=0.0, lt=1.0, description=(
+        "share of the extra episodes (whole episodes, seeded) put once into DEV instead of train, so fusion and "
+        "calibration see the new phrasing on letters the classifier did not train on"))
 
 
 class NerConfig(BaseModel):

@@ -47,7 +47,8 @@ def _say(msg: str) -> None:
 
 
 def build_data(cfg: TrainConfig) -> tuple[list[Episode], list[Episode], list[Episode]]:
-    """train/dev/test episodes, plus `data.extra_train` (coder feedback) added to train only."""
+    """train/dev/test episodes, plus `data.extra_train` (extra gold, e.g. corrections): repeated into train,
+    except a seeded share of whole letters (`extra_dev_fraction`) put once into dev; never into test."""
     train_eps, dev_eps, test_eps = _build_base_data(cfg)
     d = cfg.data
     if not d.extra_train:
@@ -58,9 +59,13 @@ def build_data(cfg: TrainConfig) -> tuple[list[Episode], list[Episode], list[Epi
     # A corrected episode supersedes its base copy wherever that copy landed (no stale gold, no leak).
     ids = {e.id for e in extra}
     keep = [[e for e in split if e.id not in ids] for split in (train_eps, dev_eps, test_eps)]
+    extra = sorted(extra, key=lambda e: e.id)
+    random.Random(cfg.seed).shuffle(extra)
+    n_dev = round(len(extra) * d.extra_dev_fraction) if len(extra) > 1 else 0
+    to_dev, to_train = extra[:n_dev], extra[n_dev:]
     weighted = [e if k == 0 else e.model_copy(update={"id": f"{e.id}#w{k + 1}"})
-                for e in extra for k in range(d.extra_train_repeat)]
-    return keep[0] + weighted, keep[1], keep[2]
+                for e in to_train for k in range(d.extra_train_repeat)]
+    return keep[0] + weighted, keep[1] + to_dev, keep[2]
 
 
 def _build_base_data(cfg: TrainConfig) -> tuple[list[Episode], list[Episode], list[Episode]]:

@@ -134,8 +134,7 @@ def retrain_cmd(
     config: Annotated[Path, typer.Option(help="training config YAML")] = Path("configs/train.yaml"),
     repeat: Annotated[int, typer.Option(help="feedback weight: each feedback episode is repeated N times")] = 5,
     eval_data: Annotated[Path | None, typer.Option("--eval", help="fixed evaluation episodes JSONL "
-                                                      "(default: training.evaluate.fixed_eval_set with the "
-                                                      "config's promote.eval_n / eval_seed)")] = None,
+                                                      "(default: the config's evaluation data)")] = None,
     model_name: Annotated[str, typer.Option(help="MLflow registered model name")] = "autocoder",
     no_promote: Annotated[bool, typer.Option("--no-promote", help="register as candidate only")] = False,
     work_dir: Annotated[Path | None, typer.Option(help="where the merged data and config are written")] = None,

@@ -436,7 +436,7 @@ class FusionModel:
         self.confidence.fit(raws, correct)
         conf_cal = self.confidence.calibrator(raws) if raws else np.zeros(0)
         self.fit_report = {
-            "dev_candidates": int(len(y)), "dev_positive_candidates": int(y.sum()),
+            "dev_candidates": len(y), "dev_positive_candidates": int(y.sum()),
             "dev_gold_codes": int(sum(n_gold.values())),
             "dev_candidate_recall": float(y.sum() / max(1, sum(n_gold.values()))),
             "dev_ece_uncalibrated": expected_calibration_error(oof[live], y[live]),

@@ -21,13 +21,13 @@ def test_fusion_primary_is_definitive_when_one_is_kept():
 
 def test_fusion_symptom_stays_primary_without_a_definitive_diagnosis():
     d = _decide(FusionConfig(), {"R31": 0.9, "Z92.1": 0.8, "C67.9": 0.2})
-    assert [c.code for c, _ in d.diagnoses][0] == "R31"
+    assert next(c.code for c, _ in d.diagnoses) == "R31"
 
 
 def test_fusion_definitive_preference_can_be_switched_off():
     cfg = FusionConfig(prefer_definitive_primary=False, drop_symptoms_with_definitive_primary=False)
     d = _decide(cfg, {"R05": 0.95, "D86.0": 0.7})
-    assert [c.code for c, _ in d.diagnoses][0] == "R05" and len(d.diagnoses) == 2
+    assert next(c.code for c, _ in d.diagnoses) == "R05" and len(d.diagnoses) == 2
 
 
 def test_fusion_is_definitive_excludes_symptoms_and_history_codes():

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from autocoder.errors import AutocoderError
-from review_export.retrain import Deps, RetrainOptions, format_comparison, run_retrain
+from autocoder.errors import AutocoderError, ConfigError
+from review_export.retrain import Deps, RetrainOptions, format_comparison, merge_feedback, run_retrain
 
 
 def _fb(i, corrected=True):
@@ -62,17 +62,24 @@ def train_config(tmp_path):
     return p
 
 
-def test_retrain_adds_weighted_feedback_to_train_only_logs_lineage_and_promotes(feedback_file, train_config, tmp_path):
+def test_retrain_merge_repeats_feedback_with_distinct_ids_and_supersedes_base():
+    base = [{"id": "EP-1", "text": "old", "diagnoses": ["J44.1"]}, {"id": "B-1", "text": "b", "diagnoses": ["I10"]}]
+    out = merge_feedback(base, [_fb(1)], repeat=3)
+    assert [e["id"] for e in out] == ["B-1", "EP-1", "EP-1#fb2", "EP-1#fb3"]
+    assert all(e["diagnoses"] == ["I48.9"] for e in out[1:])
+    with pytest.raises(ConfigError, match="at least 1"):
+        merge_feedback(base, [_fb(1)], repeat=0)
+
+
+def test_retrain_trains_on_merged_jsonl_logs_lineage_and_promotes(feedback_file, train_config, tmp_path):
     fake = FakeTraining()
     res = run_retrain(RetrainOptions(feedback=feedback_file, config=train_config, repeat=2, work_dir=tmp_path / "w"),
                       fake.deps())
     cfg = fake.trained_cfg
-    # the base recipe is untouched (same synthetic data as the champion); feedback is train-only extra data
-    assert cfg.data.source == "synthetic" and cfg.install_as_default is False and cfg.mlflow.alias == "candidate"
-    assert cfg.data.extra_train_repeat == 2
+    assert cfg.data.source == "jsonl" and cfg.install_as_default is False and cfg.mlflow.alias == "candidate"
     assert cfg.data.max_labels == 5 + 1  # widened by the feedback's distinct codes (I48.9)
-    fb_rows = [json.loads(x) for x in Path(cfg.data.extra_train).read_text().splitlines()]
-    assert len(fb_rows) == 3
+    merged = [json.loads(x) for x in Path(cfg.data.path).read_text().splitlines()]
+    assert len(merged) == 4 + 3 * 2
     assert res.challenger_version == "2" and res.champion_version == "1" and res.promoted
     assert res.n_feedback == 3 and res.n_corrections == 2
     # both models on the same evaluation set, then D2's gate on that set too
