@@ -3,6 +3,8 @@ product's own commands (each step is a command a user could run by hand)."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +52,14 @@ def setup(
                                                       "--out", str(demo / "own_letters_metrics.json")])
     typer.secho(f"results: {results}", err=True)
     if serve:
+        if not os.environ.get("AUTOCODER_API_KEYS"):
+            # A local admin key so the review page works out of the box; kept in the data directory only.
+            key_file = home / "local_api_key"
+            if not key_file.exists():
+                key_file.write_text(secrets.token_urlsafe(24))
+                key_file.chmod(0o600)
+            os.environ["AUTOCODER_API_KEYS"] = f"{key_file.read_text().strip()}:admin"
+            typer.secho(f"API key for http://127.0.0.1:8000/review (admin role): see {key_file}", err=True)
         _run("serve suggestions and the review page", ["serve"])
 
 
