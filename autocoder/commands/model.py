@@ -20,6 +20,8 @@ def code(
     model: str = typer.Option(None, "--model", "-m", help="Bundle directory or models:/autocoder@champion "
                               "(default: the installed default model)."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Episodes per model batch."),
+    quantize: bool = typer.Option(None, "--quantize/--no-quantize", help="int8 classifier encoder (faster; "
+                                  "default: env AUTOCODER_QUANTIZE)."),
 ) -> None:
     """Code discharge summaries: suggested ICD-10 and OPCS-4 codes with evidence, scores and warnings.
 
@@ -55,7 +57,7 @@ def code(
         _err(f"error: no codable episodes in {input} ({bad} bad record(s))")
         raise typer.Exit(1)
     try:
-        pipe = CodingPipeline.load(model)
+        pipe = CodingPipeline.load(model, quantize=quantize)
     except AutocoderError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(2) from None

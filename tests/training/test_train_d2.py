@@ -123,3 +123,14 @@ def test_train_tiny_evaluation_notebook_executes(tiny, tmp_path):
     assert "code-level ECE" in text and "gold episodes" in text
     assert (tmp_path / "calibration.png").stat().st_size > 1000
 
+
+
+def test_train_tiny_code_cli_quantize_marks_model_version_and_codes(tiny, tmp_path):
+    """`autocoder code --quantize` runs the int8 encoder and says so in every result's model_version."""
+    out = tmp_path / "q.jsonl"
+    r = _run([str(BIN / "autocoder"), "code", str(tiny["data"]), "--out", str(out), "--quantize",
+              "--model", "models:/autocoder@candidate"], tiny["env"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(rows) == 12 and all(row["model_version"].endswith("+int8") for row in rows)
+    assert all(row["diagnoses"] for row in rows)
