@@ -30,3 +30,19 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared reference data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def label_studio():
+    """A real Label Studio (url, token) shared by tests/review_export and tests/e2e for the whole session;
+    skips with the reason when it is not installed (scripts/labelstudio.sh install)."""
+    from review_export import testing
+
+    reason = testing.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    srv = testing.acquire_shared()
+    try:
+        yield srv
+    finally:
+        testing.release_shared()

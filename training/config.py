@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from autocoder.config import config_error, read_yaml_mapping
 from autocoder.errors import ConfigError
 from autocoder.model.fusion import FusionConfig
 
@@ -89,14 +89,9 @@ def load_config(path: str | Path | TrainConfig | dict) -> TrainConfig:
         p = Path(path)
         if not p.exists():
             raise ConfigError(f"training config {p} does not exist (expected a YAML file like configs/train.yaml)")
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p}: not valid YAML ({exc})") from None
+        raw = read_yaml_mapping(p)
         where = str(p)
     try:
         return TrainConfig.model_validate(raw)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        field = ".".join(str(x) for x in e.get("loc", ()))
-        raise ConfigError(f"{where}: field {field!r}: {e.get('msg')} (received {e.get('input')!r})") from None
+        raise config_error(where, exc) from None

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from autocoder.config import config_error, read_yaml_mapping
 from autocoder.errors import ConfigError
 from autocoder.paths import CONFIG_DIR
 
@@ -111,16 +111,9 @@ def load_config(path: str | Path | None = None) -> PipelineConfig:
     p = Path(path) if path is not None else DEFAULT_CONFIG
     if not p.exists():
         raise ConfigError(f"pipeline config {p} does not exist (expected a YAML file like configs/pipeline.yaml)")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{p}: expected a mapping at top level, got {type(raw).__name__}")
+    raw = read_yaml_mapping(p)
     try:
         cfg = PipelineConfig.model_validate({**raw, "base_dir": p.resolve().parent})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err.get("loc", ()))
-        raise ConfigError(f"{p}: field {loc!r}: {err.get('msg')} (got {err.get('input')!r})") from None
+        raise config_error(p, exc) from None
     return cfg

@@ -13,6 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from autocoder.config import read_yaml_mapping
 from autocoder.errors import ConfigError
 from autocoder.paths import CONFIG_DIR
 
@@ -107,12 +108,7 @@ def load_settings(config: str | Path | None = None, env: dict[str, str] | None =
     path = Path(config or env.get(f"{ENV_PREFIX}SERVE_CONFIG") or DEFAULT_CONFIG)
     data: dict = {}
     if path.exists():
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
+        data = read_yaml_mapping(path)
     elif config is not None:
         raise ConfigError(f"serve config {path} does not exist")
     for name in ServeSettings.model_fields:

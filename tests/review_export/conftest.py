@@ -107,21 +107,6 @@ def fake_store():
     return FakeStore([make_stored(1), make_stored(2, ["J18.9", "I10"]), make_stored(3, ["J44.1", "I48.9"], [])])
 
 
-@pytest.fixture(scope="session")
-def label_studio():
-    """A real Label Studio (url, token) for the whole session; skips when not installed."""
-    from review_export import testing
-
-    reason = testing.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    srv = testing.acquire_shared()
-    try:
-        yield srv
-    finally:
-        testing.release_shared()
-
-
 @pytest.fixture()
 def stored_factory():
     return make_stored
