@@ -29,11 +29,15 @@ import pytest
 import yaml
 
 CASES = Path(__file__).with_name("cases.yaml")
+#: Cases written for issue 3 before the extractor was changed, never tuned case by case: a check that
+#: the general mechanisms generalise beyond cases.yaml. Reported separately, with its own floor.
+HELDOUT = Path(__file__).with_name("cases_heldout.yaml")
 # The issue's target is 0.90 of cases passing. The extractor does not reach it yet (see the issue note),
 # so this test is a ratchet: it fails when the pass rate drops below the last measured level, and warns
 # while it is under the target. Raise FLOOR whenever the extractor improves; never lower it to go green.
 TARGET = 0.9
 FLOOR = float(os.environ.get("AUTOCODER_REGRESSION_FLOOR", "0.70"))
+HELDOUT_FLOOR = float(os.environ.get("AUTOCODER_REGRESSION_HELDOUT_FLOOR", "0.0"))
 
 
 def load_cases(path: Path = CASES) -> list[dict]:
@@ -128,21 +132,29 @@ def test_regression_runner_checks_items():
     assert _codes_equal("I10.X", "I10") and not _codes_equal("J44.1", "J44.0")
 
 
-def test_regression_cases(regression_extractor):
-    if not CASES.exists():
-        pytest.skip(f"{CASES} not written yet")
-    cases = load_cases()
+def _check_file(extractor, path: Path, floor: float) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} not written yet")
+    cases = load_cases(path)
     if not cases:
-        pytest.skip("no regression cases")
-    failures, ok_items, n_items = run_cases(regression_extractor, cases)
+        pytest.skip(f"no regression cases in {path.name}")
+    failures, ok_items, n_items = run_cases(extractor, cases)
     rate = 1 - len(failures) / len(cases)
-    report = [(f"regression cases: {len(cases) - len(failures)}/{len(cases)} passed ({rate:.1%}); "
-               f"items {ok_items}/{n_items} ({ok_items / max(1, n_items):.1%}); mode {regression_extractor.mode}")]
+    report = [(f"{path.name}: {len(cases) - len(failures)}/{len(cases)} passed ({rate:.1%}); "
+               f"items {ok_items}/{n_items} ({ok_items / max(1, n_items):.1%}); mode {extractor.mode}")]
     for cid, msgs in failures:
         report.append(f"  FAIL {cid}: " + "; ".join(msgs))
     print("\n".join(report))
     if rate < TARGET:
         import warnings
 
-        warnings.warn(f"regression pass rate {rate:.1%} is below the 90% target", stacklevel=1)
-    assert rate >= FLOOR, "\n".join(report)
+        warnings.warn(f"{path.name}: regression pass rate {rate:.1%} is below the 90% target", stacklevel=1)
+    assert rate >= floor, "\n".join(report)
+
+
+def test_regression_cases(regression_extractor):
+    _check_file(regression_extractor, CASES, FLOOR)
+
+
+def test_regression_cases_heldout(regression_extractor):
+    _check_file(regression_extractor, HELDOUT, HELDOUT_FLOOR)
