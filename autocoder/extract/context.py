@@ -26,6 +26,12 @@ _loguru.disable("PyRuSH")
 
 _LIST_SEP = re.compile(r",|\band\b")
 _STATUS = re.compile(r"\bin situ\b", re.IGNORECASE)
+#: "?PE - CTPA negative", "?appendicitis -> USS normal", "query SAH: LP clear": a queried diagnosis
+#: answered by a normal test in the same sentence was ruled out (negated), not left uncertain.
+_QUERY_BEFORE = re.compile(r"(\?\s*|\bquery\s+|\bqueried\s+)$", re.IGNORECASE)
+_ANSWERED_NORMAL = re.compile(
+    r"^\s*\)?\s*(?:-+>?|–|—|:|=>|→)\s*[^.;\n]{0,50}?\b(?:normal|negative|clear|unremarkable|excluded|"
+    r"ruled out|no evidence|not seen|not shown|nad)\b", re.IGNORECASE)
 
 #: Which flag wins when several apply: a negated or family mention is never coded as the patient's
 #: condition, so those rank first; history ranks last (a "?previous MI" is still uncertain).
@@ -91,6 +97,9 @@ class AssertionContext:
             a.uncertain = True
         if "CONFIRMED" in cats:
             a.uncertain = False
+        elif a.uncertain and _QUERY_BEFORE.search(text, max(0, span.start_char - 9), span.start_char) \
+                and _ANSWERED_NORMAL.match(text[span.end_char:span.end_char + 80]):
+            a.negated = True     # negated outranks the '?' (both flags stay set)
         rule = self.semantics.get(section or "")
         if rule == "family":
             a.family = True

@@ -22,7 +22,8 @@ def _assert_of(extractor, text, mention):
     ("Query pulmonary embolism.", "pulmonary embolism", "uncertain"),
     ("Possible pneumonia.", "pneumonia", "uncertain"),
     ("Suspected UTI, started antibiotics.", "UTI", "uncertain"),
-    ("Likely viral gastroenteritis.", "gastroenteritis", "uncertain"),
+    ("Likely viral gastroenteritis.", "gastroenteritis", "present"),   # likely = probable: coded as confirmed
+    ("Possible viral gastroenteritis.", "gastroenteritis", "uncertain"),
     ("Probable pneumonia, treated with antibiotics.", "pneumonia", "present"),
     ("Presumed UTI.", "UTI", "present"),
     ("Treat as pneumonia.", "pneumonia", "present"),
@@ -39,6 +40,11 @@ def _assert_of(extractor, text, mention):
     ("UTI? Sent MSU.", "UTI", "uncertain"),
     ("Pneumonia 2015 - resolved.", "Pneumonia", "historical"),
     ("Cough - nil.", "Cough", "negated"),
+    ("?appendicitis - USS normal appendix.", "appendicitis", "negated"),
+    ("Thyrotoxicosis was considered but TFTs were normal.", "Thyrotoxicosis", "negated"),
+    ("No seizures since 2019 and remains on levetiracetam for epilepsy.", "epilepsy", "present"),
+    ("Plan: elective laparoscopic cholecystectomy in 6 weeks.", "laparoscopic cholecystectomy", "hypothetical"),
+    ("Taken to theatre for laparoscopic cholecystectomy.", "laparoscopic cholecystectomy", "present"),
     ("Return if any signs of DVT.", "DVT", "hypothetical"),
 ])
 def test_context_assertions(extractor, text, mention, assertion):
