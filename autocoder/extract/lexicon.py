@@ -479,8 +479,9 @@ class TerminologyIndex:
         return out
 
     def candidates(self, text: str, label: str | None = None, top_k: int = 10,
-                   min_score: float = 0.3) -> list[Candidate]:
-        """Ranked codes for an entity's text: exact phrase > trimmed phrase > fuzzy token overlap."""
+                   min_score: float = 0.3, fuzzy: bool = True) -> list[Candidate]:
+        """Ranked codes for an entity's text: exact phrase > trimmed phrase > fuzzy token overlap.
+        fuzzy=False: phrase hits only (cheap; a fuzzy score is at most 0.85)."""
         keys = pieces(text)
         if not keys:
             return []
@@ -516,7 +517,7 @@ class TerminologyIndex:
                 if ph and content(keys[:j]):
                     add(ph.entries, 0.85 - 0.02 * (len(keys) - j), "trimmed")
                     break
-        for s, e in self._fuzzy(self.expand(keys), systems, limit=top_k * 4):
+        for s, e in self._fuzzy(self.expand(keys), systems, limit=top_k * 4) if fuzzy else ():
             if s >= min_score:
                 k = (e.system, e.code)
                 if k not in scores or scores[k][0] < s:
