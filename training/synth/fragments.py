@@ -110,6 +110,8 @@ DEFAULT_TESTS = ["imaging", "bloods", "CT", "investigations", "work-up"]
 FAMILY_TEMPLATES = [
     "{rel} had {m}", "FH of {m} ({rel})", "strong family history of {m}", "{rel} died of {m} aged {age}",
     "{rel} - {m}", "family history of {m} in {rel}", "{rel} diagnosed with {m} at {age}",
+    "there is a family history of {m} ({rel})", "{rel} was treated for {m}", "{m} in the family ({rel})",
+    "{rel} had {m} in later life", "FHx: {rel} - {m}",
 ]
 RELATIVES = ["mother", "father", "sister", "brother", "maternal grandmother", "paternal uncle", "mum", "dad"]
 FAMILY_CODES = ["C50.9", "C18.9", "I25.1", "I21.9", "E11.9", "I64", "F03", "G20", "C56", "I26.9", "C34.9", "G30.9+F00.9",
@@ -119,6 +121,8 @@ HIST_TEMPLATES = [
     "previous {m}", "{m} as a child", "{m} in {year}, fully resolved", "treated for {m} in {year}", "hx of {m} (resolved)",
     "{m} {year} - resolved", "past history of {m}, no recurrence", "{m} years ago, nil since", "remote {m}",
     "treated for {m} as a child",
+    "{m} many years ago, now resolved", "an episode of {m} in {year} with no recurrence", "{m} ({year}) - resolved",
+    "childhood {m}", "had {m} in {year}, fully recovered",
 ]
 HIST_DX = ["N17.9", "E87.1", "D64.9", "A15.0", "J18.9", "N39.0", "L03.1", "K35.8", "K80.0", "N20.1", "A09.9", "J45.9", "K25.9", "H66.9",
            "I80.2", "J93.1", "S52.5", "S82.8", "B02.9", "K85.9", "O00.1", "G51.0", "F32.9"]
@@ -131,6 +135,8 @@ HYPO_TEMPLATES = [
     "should symptoms worsen, {m} would need to be excluded", "safety-netted re {m}", "low threshold to investigate for {m}",
     "advised to seek help if features of {m}", "consider {m} if fevers return", "if {sym} develops, assess for {m}",
     "return to ED if symptoms suggestive of {m}", "at risk of {m} - advice given",
+    "please consider {m} if the {sym} recurs", "if there is further {sym}, {m} should be considered",
+    "we would have a low threshold for excluding {m} if {sym} recurs", "advised about the warning signs of {m}",
 ]
 HYPO_PROC_TEMPLATES = [
     "GP to consider {m} if symptoms persist", "may need {m} in future", "if no improvement, GP to refer for {m}",

@@ -24,7 +24,8 @@ from autocoder.schemas import Episode, GoldSpan
 from . import fragments as F
 from .lexicon import Concept, Lexicon, load_lexicon, split_forms
 
-STYLES = ("structured", "bullets", "narrative", "gp_letter", "handover", "op_note", "problem_list", "epr")
+STYLES = ("structured", "bullets", "narrative", "gp_letter", "handover", "op_note", "problem_list", "epr",
+          "consultant_letter", "surgical_discharge", "ed_summary")
 UNCERTAIN_RULES = ("main_only", "never", "always")
 
 # conditions that cannot both be coded in one episode (besides sharing a 3-character category)
@@ -416,7 +417,7 @@ class Generator:
             if p.admission == "day case":
                 p.comorbs = [it for it in p.comorbs if rng.random() < 0.7]
         p.anticoag = rng.choice(["apixaban", "rivaroxaban", "warfarin", "edoxaban", "apixaban", "dabigatran"])
-        p.verbosity = rng.choices((0, 1, 2, 3), weights=(12, 33, 35, 20))[0]
+        p.verbosity = rng.choices((0, 1, 2, 3), weights=(6, 22, 40, 32))[0]
         p.los = 0 if p.admission == "day case" else max(1, int(rng.expovariate(1 / 5)))
         if sp in ("obs", "neo"):
             p.los = rng.randint(1, 4)
@@ -571,8 +572,9 @@ class Generator:
             and p.procs[0].code[:3] not in ("E85", "X40", "K63", "R24", "R15", "R14", "R21", "R22") \
             and p.spec in ("surg", "ortho", "uro", "gyn", "obs", "ophth", "ent", "vasc", "plastics", "derm")
         planned = p.admission in ("elective", "day case")
-        w = {"structured": 30, "bullets": 20, "narrative": 16, "gp_letter": 16, "handover": 0 if planned else 8, "problem_list": 10, "epr": 14,
-             "op_note": 35 if surgical else 0}
+        w = {"structured": 30, "bullets": 17, "narrative": 18, "gp_letter": 14, "handover": 0 if planned else 4, "problem_list": 7, "epr": 13,
+             "op_note": 10 if surgical else 0, "consultant_letter": 15, "surgical_discharge": 40 if (surgical and p.spec != "obs") else 0,
+             "ed_summary": 0 if planned else 5}
         names = list(w)
         return rng.choices(names, weights=[w[k] for k in names])[0]
 

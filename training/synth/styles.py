@@ -316,9 +316,22 @@ def _pmh_items(g, p, doc, include_uncertain: bool = False, coded: bool = True, h
     return items
 
 
-def _course(g, p, doc, para_break: bool = False) -> None:
-    """Narrative hospital course: presentation, diagnosis, negations, treatment, procedures, progress."""
+_PAED_GROUPS = {"pneumonia", "lrti", "airways", "uti", "lower_gi", "skin", "seizure", "surg_abdo", "dka", "throat", "ear_nose",
+                "fracture", "head_injury", "sepsis", "symptom", "generic", "neuro"}
+
+
+def _course(g, p, doc, para_break: bool = False, rich: float = 0.88) -> None:
+    """Narrative hospital course: presentation, diagnosis, negations, treatment, procedures, progress.
+    Mostly the condition-aware story (prose.rich_course); sometimes the older terse course, which
+    obstetric and neonatal letters always use."""
     rng = g.rng
+    if p.spec not in ("obs", "neo") and rng.random() < rich:
+        from . import story
+        from .prose import rich_course
+
+        if p.age >= 16 or story.group_of(p.main.concept.code, p.symptom_main) in _PAED_GROUPS:
+            rich_course(g, p, doc, para_break=para_break)
+            return
     pt = _pt(rng, p)
     main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
     planned = p.admission in ("elective", "day case") and bool(procs)
@@ -454,6 +467,11 @@ def structured(g, p, doc) -> None:
     merged = rng.random() < 0.3  # comorbidities listed with the secondary diagnoses, not in a PMH section
 
     def dx():
+        if rng.random() < 0.6:
+            from .prose import dx_block
+
+            dx_block(g, p, doc, hf, lf, _pmh_items(g, p, doc, hist=False) if merged else None)
+            return
         if rng.random() < 0.2:
             doc.lit(rng.choice(["Diagnoses (in order):\n", "DIAGNOSES\n", "Diagnosis/problems:\n"]))
             extra = _pmh_items(g, p, doc, hist=False) if merged else []
@@ -555,6 +573,12 @@ def structured(g, p, doc) -> None:
         doc.lit(rng.choice(F.CLINICIANS) + "\n")
 
 
+def _vals0(g, p) -> dict:
+    from .prose import _vals
+
+    return _vals(g, p)
+
+
 def bullets(g, p, doc) -> None:
     rng = g.rng
     main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
@@ -564,9 +588,13 @@ def bullets(g, p, doc) -> None:
     doc.lit(rng.choice(["Dx: ", "dx - ", "Imp: ", "Diagnosis: ", "DX: "]))
     main()
     doc.lit("\n")
-    for w in secs:
+    for it, w in zip(p.secondaries, secs):
         doc.lit(rng.choice(["+ ", "- ", "also ", "& "]))
         w()
+        if it.concept.code != "Z37.0" and rng.random() < 0.5 + 0.1 * p.verbosity:
+            from . import story as S0
+
+            doc.lit(rng.choice([" - ", ": ", ". "]) + S0.frag(rng, S0.group_of(it.concept.code), "mx", _vals0(g, p))[0])
         doc.lit("\n")
     items = _pmh_items(g, p, doc)
     if items:
@@ -584,22 +612,42 @@ def bullets(g, p, doc) -> None:
         doc.lit("- ")
         _trap_writer(g, p, doc, "neg_symptom", c)()
         doc.lit("\n")
-    if rng.random() < 0.7:
-        doc.lit(rng.choice(["Ix: ", "ix - ", "Results: "]) + "; ".join(_investigations(g, p)) + "\n")
-    if rng.random() < 0.7:
-        doc.lit(rng.choice(["Mx: ", "Tx: ", "Rx: ", "Treatment: "]) + _tx(g, p) + "\n")
+    from . import story as S
+    from .prose import _vals
+
+    grp = S.group_of(p.main.concept.code, p.symptom_main)
+    v = _vals(g, p)
+    if rng.random() < 0.6 + 0.12 * p.verbosity:
+        doc.lit(rng.choice(["HPC: ", "Hx: ", "hx - ", "Story: "]) + " ".join(S.frag(rng, grp, "story", v, k=rng.randint(1, 3))) + "\n")
+    if rng.random() < 0.5 + 0.12 * p.verbosity:
+        doc.lit(rng.choice(["O/E: ", "OE ", "Exam: "]) + " ".join(S.frag(rng, grp, "exam", v, k=rng.randint(1, 2))) + "\n")
+    if rng.random() < 0.8:
+        res = S.frag(rng, grp, "ix", v, k=rng.randint(1, 3)) if rng.random() < 0.7 else []
+        doc.lit(rng.choice(["Ix: ", "ix - ", "Results: "]) + "; ".join(res + _investigations(g, p)[:3 - len(res) // 2]) + "\n")
+    if rng.random() < 0.8:
+        doc.lit(rng.choice(["Mx: ", "Tx: ", "Rx: ", "Treatment: "]) +
+                (" ".join(S.frag(rng, grp, "mx", v, k=rng.randint(1, 2))) if rng.random() < 0.7 else _tx(g, p)) + "\n")
+    if rng.random() < 0.4 + 0.15 * p.verbosity:
+        doc.lit(rng.choice(["Progress: ", "Course: ", ""]) + " ".join(S.frag(rng, grp, "resp", v, k=rng.randint(1, 2))) + "\n")
     if procs:
         doc.lit(rng.choice(["Proc: ", "Px: ", "Procedures: ", "Op: "]))
         _write_list(doc, procs, rng.choice(("inline", "semicolon")))
     if p.family:
         doc.lit(rng.choice(["FH: ", "FHx "]))
         _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "inline")
-    if rng.random() < 0.6:
-        doc.lit(rng.choice(["TTO: ", "Meds: ", "d/c meds: "]) + ", ".join(_meds(g, p)) + "\n")
+    meds = _meds(g, p)
+    if meds and rng.random() < 0.7:
+        doc.lit(rng.choice(["TTO: ", "Meds: ", "d/c meds: "]) + ", ".join(meds) + "\n")
+    if rng.random() < 0.4:
+        items = [rng.choice(F.STARTED).format(d=d) for d in _meds(g, p)[:rng.randint(0, 2)]] + rng.sample(F.STOPPED, k=rng.randint(0, 1))
+        if items:
+            doc.lit(rng.choice(["Changes: ", "Med changes: ", "Drug changes - "]) + "; ".join(items) + "\n")
     if rng.random() < 0.5:
         doc.lit("Allergies: " + rng.choice(_fx(p, "ALLERGIES")) + "\n")
+    if rng.random() < 0.35:
+        doc.lit(rng.choice(["SH: ", "Social: ", "Soc: "]) + rng.choice(F.SOCIAL_CHILD if p.age < 16 else _fx(p, "SOCIAL")) + "\n")
     doc.lit(rng.choice(["GP: ", "Plan: ", "F/U: ", "Actions: "]))
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 4))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     rng.shuffle(plan_items)
@@ -627,8 +675,9 @@ def narrative(g, p, doc) -> None:
         _sentence_list(g, doc, rng.choice(["Of note, ", "Family history: ", "FH: "]),
                        [_trap_writer(g, p, doc, "family", c) for c in p.family])
     doc.lit("\n\n")
-    if p.verbosity >= 2:
+    if p.verbosity >= 2 and rng.random() < 0.5:
         doc.lit(rng.choice(["Key results: ", "Results of note: ", "Investigations: "]) + "; ".join(_investigations(g, p)) + ".\n\n")
+    if p.verbosity >= 1:
         doc.lit(rng.choice(["Medication changes: ", "Changes to medicines: "]) +
                 ", ".join([rng.choice(F.STARTED).format(d=d) for d in _meds(g, p)[:2]] + rng.sample(F.STOPPED, k=1)) + ".\n\n")
     plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
@@ -788,10 +837,21 @@ def problem_list(g, p, doc) -> None:
         doc.lit(rng.choice(F.TITLES) + "\n")
     doc.lit(rng.choice(["Problems this admission:", "Issues:", "Problem list", "Active problems:"]) + "\n")
     n = 1
+    from . import story as S
+    from .prose import _vals
+
+    grp = S.group_of(p.main.concept.code, p.symptom_main)
+    v = _vals(g, p)
     doc.lit(f"{n}. ")
     main()
     doc.lit(rng.choice([" - ", ": ", ". "]))
-    doc.lit(_tx(g, p))
+    if rng.random() < 0.9:
+        bits = S.frag(rng, grp, "story", v, k=rng.randint(1, 2)) if rng.random() < 0.6 else []
+        bits += [_cap(x) + "." for x in S.frag(rng, grp, "ix", v, k=rng.randint(1, 2))]
+        bits += S.frag(rng, grp, "mx", v, k=1) + (S.frag(rng, grp, "resp", v, k=1) if p.verbosity >= 2 else [])
+        doc.lit(" ".join(bits))
+    else:
+        doc.lit(_tx(g, p))
     for c in p.negated:
         doc.lit("; ")
         _trap_writer(g, p, doc, "negated", c)()
@@ -799,11 +859,14 @@ def problem_list(g, p, doc) -> None:
         doc.lit(rng.choice(["; ", ". ", " - "]))
         doc.tpl(rng.choice(["{m} on day {d}", "had {m}", "{m}", "underwent {m}"]), m=w, d=rng.randint(1, 4))
     doc.lit("\n")
-    for w in secs:
+    for it, w in zip(p.secondaries, secs):
         n += 1
         doc.lit(f"{n}. ")
         w()
-        doc.lit(rng.choice(["", " - resolved", " - treated", " - improving", " - monitor"]) + "\n")
+        if rng.random() < 0.8 and it.concept.code != "Z37.0":
+            doc.lit(rng.choice([" - ", ": "]) + S.frag(rng, S.group_of(it.concept.code), "mx", v)[0] + "\n")
+        else:
+            doc.lit(rng.choice(["", " - resolved", " - treated", " - improving", " - monitor"]) + "\n")
     for c in p.uncertain:
         n += 1
         doc.lit(f"{n}. ")
@@ -816,15 +879,20 @@ def problem_list(g, p, doc) -> None:
     if p.family:
         doc.lit("FH: ")
         _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "inline")
-    if p.symptoms and rng.random() < 0.6:
+    if p.symptoms and rng.random() < 0.8:
         doc.lit("Presented with ")
         _symptoms_writer(g, p, doc)()
         doc.lit(".\n")
     for c in p.neg_symptoms:
         _trap_writer(g, p, doc, "neg_symptom", c)()
         doc.lit(".\n")
+    meds = _meds(g, p)
+    if meds and rng.random() < 0.6:
+        doc.lit(rng.choice(["Discharge meds: ", "TTO: ", "Medication: "]) + ", ".join(meds) + "\n")
+    if rng.random() < 0.3:
+        doc.lit(rng.choice(["Social: ", "SH: "]) + rng.choice(F.SOCIAL_CHILD if p.age < 16 else _fx(p, "SOCIAL")) + "\n")
     doc.lit(rng.choice(["Plan: ", "GP: ", "Follow-up: "]))
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 4))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     _write_list(doc, plan_items, "semicolon")
 
@@ -880,7 +948,17 @@ def epr(g, p, doc) -> None:
     doc.lit(rng.choice(["Completed by: ", "Author: ", "Signed: "]) + rng.choice(F.CLINICIANS) + "\n")
 
 
-RENDERERS = {"structured": structured, "bullets": bullets, "narrative": narrative, "gp_letter": gp_letter,
+def _new_style(name: str):
+    def render_new(g, p, doc) -> None:
+        from .prose import RENDERERS as NEW
+
+        NEW[name](g, p, doc)
+
+    return render_new
+
+
+RENDERERS = {"consultant_letter": _new_style("consultant_letter"), "surgical_discharge": _new_style("surgical_discharge"),
+             "ed_summary": _new_style("ed_summary"), "structured": structured, "bullets": bullets, "narrative": narrative, "gp_letter": gp_letter,
              "handover": handover, "op_note": op_note, "problem_list": problem_list, "epr": epr}
 
 
