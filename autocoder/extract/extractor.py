@@ -112,7 +112,7 @@ class Extractor:
         self.phrase_stats: dict[str, list[int]] = corpus.get("phrases", {})
         self.index = build_index(cfg, term, corpus, str(Path(ner_model_dir).resolve()) if corpus else "")
         self.context = AssertionContext(self.nlp, cfg)
-        self._cand_cache: OrderedDict[tuple[str, str], list[Candidate]] = OrderedDict()
+        self._cand_cache: OrderedDict[tuple[str, str, bool], list[Candidate]] = OrderedDict()
 
     # -- public API
     def extract(self, text: str) -> list[Entity]:
@@ -128,16 +128,22 @@ class Extractor:
             yield self._post(doc, text)
 
     def candidates(self, text: str, label: str | None = None) -> list[Candidate]:
-        """Ranked candidate codes for a mention (cached; used for every entity)."""
-        key = (text.lower(), label or "")
+        """Ranked candidate codes for a mention (cached; used for every entity). Copies: callers may
+        edit what they get without corrupting the cache."""
+        return [c.model_copy() for c in self._ranked(text, label)]
+
+    def _ranked(self, text: str, label: str | None, fuzzy: bool = True) -> list[Candidate]:
+        """The cached ranking itself (shared objects: never hand these out). fuzzy=False skips the
+        token-overlap search, the slow part, when only exact / trimmed phrase hits matter."""
+        key = (text.lower(), label or "", fuzzy)
         hit = self._cand_cache.get(key)
         if hit is None:
             hit = self.index.candidates(text, label, top_k=self.cfg.matcher.top_k,
-                                        min_score=self.cfg.matcher.fuzzy_min_score)
+                                        min_score=self.cfg.matcher.fuzzy_min_score, fuzzy=fuzzy)
             self._cand_cache[key] = hit
             if len(self._cand_cache) > 20000:
                 self._cand_cache.popitem(last=False)
-        return [c.model_copy() for c in hit]
+        return hit
 
     # -- internals
     def _post(self, doc: Doc, text: str) -> list[Entity]:
@@ -212,7 +218,9 @@ class Extractor:
     def _relabel(self, span: Span) -> Span:
         """Label from the terminology when the mention is a known phrase: an OPCS-4 match is a
         PROCEDURE, an ICD-10 chapter XVIII match a SYMPTOM, any other ICD-10 match a DIAGNOSIS."""
-        top = self.candidates(span.text, None)[:1]
+        # fuzzy hits score at most 0.85, so they can never be the >= 0.9 exact / trimmed top hit
+        # looked for here: skip that search (it is most of the cost of a new mention)
+        top = self._ranked(span.text, None, fuzzy=False)[:1]
         if not top or not top[0].source.endswith(("exact", "trimmed")) or top[0].score < 0.9:
             return span
         label = label_for(top[0].code, top[0].system)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from spacy.attrs import IDX
+from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -54,20 +54,26 @@ def boundaries(text: str, split_on_semicolon: bool = True) -> list[int]:
 
 
 def split_sentences(doc: Doc, split_on_semicolon: bool = True, text: str | None = None) -> Doc:
-    """Set sentence starts; pass `text` (the doc's text) when you have it, to save rebuilding it."""
+    """Set sentence starts; pass `text` (the doc's text) when you have it, to save rebuilding it.
+
+    One vectorised pass (searchsorted + Doc.from_array) instead of a Token object per start: on a
+    400-word letter the per-token version cost about a millisecond."""
     n = len(doc)
     if n == 0:
         return doc
     idx = doc.to_array([IDX]).reshape(-1)
-    starts = {0}
-    for c in boundaries(text if text is not None else doc.text, split_on_semicolon):
-        i = int(np.searchsorted(idx, c, side="right")) - 1   # the token containing char c
-        if 0 < i < n:
-            starts.add(i if idx[i] == c else i + 1 if i + 1 < n else i)
-    for i in sorted(starts):
-        doc[i].is_sent_start = True
-    if n > 1 and 1 not in starts:
-        doc[1].is_sent_start = False   # mark the doc as annotated even when it is one sentence
+    chars = np.asarray(boundaries(text if text is not None else doc.text, split_on_semicolon), dtype=idx.dtype)
+    flags = np.zeros(n, dtype="int32")   # 1 = sentence start, 0 = unset (read as "not a start")
+    flags[0] = 1
+    if len(chars):
+        i = np.searchsorted(idx, chars, side="right") - 1   # the token containing each boundary char
+        ok = (i > 0) & (i < n)
+        i, c = i[ok], chars[ok]
+        # a boundary inside a token starts the sentence at the next token (if any)
+        flags[np.where(idx[i] == c, i, np.minimum(i + 1, n - 1))] = 1
+    if n > 1 and flags[1] == 0:
+        flags[1] = -1   # mark the doc as annotated even when it is one sentence
+    doc.from_array([SENT_START], flags.reshape(-1, 1).astype("uint64"))
     return doc
 
 
