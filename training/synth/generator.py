@@ -23,10 +23,12 @@ from autocoder.schemas import Episode, GoldSpan
 
 from . import fragments as F
 from .lexicon import Concept, Lexicon, load_lexicon, split_forms
+from .variation import expand, vary
 
 STYLES = ("structured", "bullets", "narrative", "gp_letter", "handover", "op_note", "problem_list", "epr",
           "consultant_letter", "surgical_discharge", "ed_summary")
 UNCERTAIN_RULES = ("main_only", "never", "always")
+_TERSE = {"bullets", "handover", "ed_summary", "problem_list", "op_note"}
 
 # conditions that cannot both be coded in one episode (besides sharing a 3-character category)
 _GROUPS = {
@@ -137,8 +139,9 @@ class Plan:
 class Doc:
     """Text builder that records gold spans as it writes; literal text may get typos."""
 
-    def __init__(self, rng: random.Random, typo_rate: float):
+    def __init__(self, rng: random.Random, typo_rate: float, syn_rate: float = 0.0, abbr_rate: float = 0.0):
         self.rng, self.typo_rate = rng, typo_rate
+        self.syn_rate, self.abbr_rate = syn_rate, abbr_rate
         self.buf: list[str] = []
         self.n = 0
         self.spans: list[GoldSpan] = []
@@ -149,6 +152,10 @@ class Doc:
             self.n += len(s)
 
     def lit(self, s: str) -> None:
+        if s and "|" in s:
+            s = expand(self.rng, s)
+        if s and (self.syn_rate or self.abbr_rate):
+            s = vary(self.rng, s, self.syn_rate, self.abbr_rate)
         if s and self.typo_rate and self.rng.random() < self.typo_rate * (len(s) / 40.0):
             s = _typo(self.rng, s)
         self.raw(s)
@@ -622,7 +629,10 @@ class Generator:
     def episode(self, idx: int, id_prefix: str) -> Episode:
         p = self.plan()
         dx, px, _ = self.gold(p)
-        doc = Doc(self.rng, self.typo_rate)
+        rng = self.rng
+        terse = p.style in _TERSE
+        doc = Doc(rng, self.typo_rate, syn_rate=rng.uniform(0.1, 0.5),
+                  abbr_rate=rng.uniform(0.15, 0.6) if terse else (rng.uniform(0.0, 0.15) if rng.random() < 0.6 else 0.0))
         from .styles import render
 
         render(self, p, doc)

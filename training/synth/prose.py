@@ -11,8 +11,24 @@ from __future__ import annotations
 
 from . import fragments as F
 from . import story as S
-from .styles import (_THEATRE, _block_writers, _cap, _date, _fx, _heading, _investigations, _item_writer,
-                     _meds, _pmh_items, _pt, _sentence_list, _symptoms_writer, _trap_writer, _tx, _write_list)
+from .styles import (
+    _THEATRE,
+    _block_writers,
+    _cap,
+    _date,
+    _fx,
+    _heading,
+    _investigations,
+    _item_writer,
+    _meds,
+    _pmh_items,
+    _pt,
+    _sentence_list,
+    _symptoms_writer,
+    _trap_writer,
+    _tx,
+    _write_list,
+)
 
 
 def _join(doc, writers, last: str = " and ") -> None:
@@ -51,7 +67,6 @@ def _dx_statement(g, p, doc, v: dict, main) -> None:
         return
     syms = [s for s in p.symptoms if s.code[0] == "R"]
     if syms and rng.random() < 0.2:
-        from .generator import Mention  # noqa: F401 - mentions come from g.m
         doc.tpl(rng.choice(S.DX_WITH_SYMPTOM).format_map({**v, "m": "{m}", "sym": "{sym}"}), m=main,
                 sym=g.m(syms[0], "present"))
         return
@@ -272,7 +287,7 @@ def consultant_letter(g, p, doc) -> None:
 def surgical_discharge(g, p, doc) -> None:
     """A surgical discharge summary with the operation note inside it and the post-operative course."""
     rng = g.rng
-    main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
+    _main, secs, _pmh, _status, _hist, procs = _block_writers(g, p, doc)
     v = _vals(g, p)
     grp = S.group_of(p.main.concept.code)
     doc.lit(rng.choice([f"{p.specialty.upper()} DISCHARGE SUMMARY", "Surgical discharge summary", f"Discharge summary - {p.specialty}",

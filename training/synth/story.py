@@ -64,7 +64,7 @@ _GROUP_PREFIXES: list[tuple[tuple[str, ...], str]] = [
     (("J02", "J03", "J35", "J36", "J38"), "throat"), (("H6", "H7", "H8", "H9", "J30", "J31", "J32", "J33", "J34", "R04"), "ear_nose"),
     (("N7", "N8", "N9", "O00", "O01", "O02", "O03", "O04", "O05", "O06", "O08", "O20", "O21", "R10"), "gyn_abdo"),
 ]
-_SYMPTOM_OK = {"collapse", "neuro", "cognitive", "seizure"}  # groups whose content suits an unexplained symptom
+_SYMPTOM_OK = {"collapse", "neuro", "cognitive", "seizure", "lower_uro"}  # groups whose content suits an unexplained symptom
 _CACHE: dict[str, str] = {}
 
 
@@ -586,11 +586,11 @@ DX_WITH_SYMPTOM = [  # {sym} = an explained (uncoded) symptom mention
     "The presenting {sym} was secondary to {m}.", "We think the {sym} was a result of {m}.",
 ]
 NEG_NARRATIVE = [  # negated differentials in prose: {m} negated, {test}
-    "A {test} was requested to exclude {m}; this was normal.", "{m} was considered, but the {test} was unremarkable.",
+    "We requested {test} to exclude {m}; this was normal.", "{m} was considered, but the {test} was unremarkable.",
     "We looked for {m}, but the {test} showed no evidence of it.", "There was no clinical or radiological evidence of {m}.",
     "The {test} ruled out {m}.", "We found no evidence of {m} ({test} negative).", "?{m} - {test} negative.",
     "{m} was felt unlikely and the {test} was negative, so this was not treated.",
-    "The differential included {m}, which was excluded by {test}.", "Because of the risk of {m}, a {test} was done: no {m}.",
+    "The differential included {m}, which was excluded by {test}.", "Because of the risk of {m}, {test} was done: no {m}.",
     "{m} was initially suspected, but the {test} was reassuring and this was excluded.",
 ]
 DX_UNCERTAIN_MAIN = [  # the main condition left unconfirmed at discharge: {m} already carries its ?/query marker
