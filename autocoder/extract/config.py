@@ -61,6 +61,8 @@ class NerConfig(_Strict):
     augment_fraction: float = Field(0.5, ge=0, le=2, description="share of training letters added again with "
                                     "coded mentions re-worded from the terminology (generalises to unseen wordings)")
     seed: int = 0
+    fast_gemm: bool = Field(True, description="run the trained NER's matrix products on numpy's OpenBLAS "
+                            "(one thread) instead of thinc's BLIS: same output to float rounding, NER ~30% faster")
 
 
 class MatcherConfig(_Strict):

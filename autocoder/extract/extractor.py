@@ -95,6 +95,10 @@ class Extractor:
                 raise ModelNotFoundError(f"no spaCy NER model in {ner_model_dir} (expected config.cfg from "
                                          "`autocoder train-ner --out DIR`)")
             self.nlp: Language = spacy.load(ner_model_dir)
+            if cfg.ner.fast_gemm:
+                from autocoder.extract.ner import use_fast_ops
+
+                use_fast_ops(self.nlp)
             self.mode = "ner+matcher"
         else:
             self.nlp = blank_clinical_nlp()
