@@ -279,9 +279,9 @@ FOUND = [
 TREATED = ["{pt} was treated with {tx}.", "Treated with {tx}.", "Management: {tx}.", "{pt} received {tx}.",
            "Started on {tx}.", "Rx: {tx}.", "{tx} given.", "{pt} responded well to {tx}."]
 PROGRESS = ["{pt} improved steadily.", "Good clinical response.", "Made a good recovery.", "Inflammatory markers improved.",
-            "Mobilising independently by day 3.", "Slow progress but improved.", "Recovered well.", "Obs settled.",
+            "Mobilising independently by day [3|2|4].", "Slow progress but improved.", "Recovered well.", "Obs settled.",
             "Now back to baseline.", "Remained stable throughout.", "Improved and medically fit for discharge.",
-            "Reviewed by physio and OT.", "Eating and drinking well."]
+            "Reviewed by physio and OT.", "Eating and drinking well.", "[Steady|Gradual] improvement over the admission."]
 ALSO = ["Also noted to have {m}.", "Incidentally {m}.", "{m} also treated.", "Admission complicated by {m}.",
         "{m} - managed.", "{m} was also addressed.", "Additionally {m}.", "In addition, {m} was treated.",
         "Course complicated by {m}.", "Also had {m}."]
@@ -321,29 +321,35 @@ NEURO = ["no focal deficit", "{side} sided weakness 3/5", "dysarthria, facial dr
 O2 = ["air", "room air", "2L NC", "4L", "15L NRB", "28% venturi", "RA"]
 IX_PROSE = ["Bloods showed {inv}.", "Initial bloods: {inv}.", "Results: {inv}.", "{inv}.", "Investigations revealed {inv}.",
             "Of note {inv}.", "Admission bloods were notable for {inv}."]
-DAYS = ["antibiotics were switched to oral", "bowels opened", "bloods were repeated and improving",
-        "physio saw {pr} and {pr} mobilised with a frame", "a swallow assessment was done by SALT", "{pr} spiked a temperature and cultures were sent",
-        "fluid balance was monitored closely", "{pr} was stepped down from HDU", "pain was well controlled on oral analgesia",
+DAYS = ["antibiotics were [switched to oral|changed to tablets|stepped down to the oral route]", "bowels opened", "bloods were repeated and [improving|better]",
+        "physio saw {pr} and {pr} mobilised with a [frame|stick|rollator]", "a swallow assessment was done by SALT", "{pr} spiked a temperature and cultures were sent",
+        "fluid balance was monitored [closely|carefully]", "{pr} was stepped down from HDU", "pain was [well controlled|manageable] on oral analgesia",
         "the medical team reviewed {pr} on the ward round", "IV fluids were stopped", "oxygen was weaned to air",
         "{pr} was reviewed by the consultant", "the drain was removed", "diet was reintroduced and tolerated",
-        "the OT completed a kitchen assessment", "{pr} had a further episode overnight", "the wound was checked and was clean",
-        "{pr} was seen by the pharmacist", "a family meeting was held"]
-DISCUSS = ["Discussed with the patient and family.", "TEP completed: for full escalation.", "DNACPR discussed and in place.",
-           "Seen by the pharmacist for medicines reconciliation.", "Capacity assessed and documented.",
-           "Patient understands the diagnosis and the plan.", "Leaflet given.", "Next of kin informed.",
-           "ReSPECT form completed.", "Discussed with the on-call registrar.", "Discussed at the MDT."]
-CONDITION = ["Discharged in a stable condition.", "Fit for discharge on day {d}.", "Going home with family.",
-             "Condition on discharge: good.", "Medically optimised for discharge.", "Discharged home with POC restarted.",
-             "Returned to usual residence.", "Home today."]
+        "the OT completed a [kitchen|home|washing and dressing] assessment", "{pr} had a further episode overnight", "the wound was checked and was clean",
+        "{pr} was seen by the pharmacist", "a family meeting was held", "the cannula was removed", "{pr} was moved to a side room",
+        "the dietitian reviewed {pr} and started supplements", "{pr} was [up in the chair|sitting out] for most of the day",
+        "the catheter was removed and {pr} passed urine", "{pr} was sleeping better", "the social worker met the family",
+        "a medication review was done with the pharmacist", "repeat bloods were [stable|reassuring]"]
+DISCUSS = ["Discussed with the patient and [family|next of kin|relatives].", "TEP completed: for full escalation.", "DNACPR discussed and in place.",
+           "[Seen by the pharmacist for medicines reconciliation.|Medicines reconciliation completed by pharmacy.]", "Capacity [assessed and documented|was assessed and is documented in the notes].",
+           "Patient understands the diagnosis and the plan.", "[Leaflet given.|Written information given.|An information leaflet was provided.]", "Next of kin informed.",
+           "ReSPECT form completed.", "Discussed with the on-call registrar.", "Discussed at the MDT.", "Escalation plan: [ward-based care|full escalation|not for ITU].",
+           "The plan was agreed with [the patient|the family|next of kin].", "Ceiling of care discussed with the family."]
+CONDITION = ["Discharged in a [stable|good] condition.", "Fit for discharge on day {d}.", "Going home with family.",
+             "Condition on discharge: [good|stable|satisfactory].", "Medically optimised for discharge.", "Discharged home with POC restarted.",
+             "Returned to usual residence.", "Home today.", "[Safe for discharge|Ready for discharge] on day {d}.", "Discharged to the care of [family|relatives]."]
 HPC = ["Symptoms started {n} days ago.", "No recent travel or sick contacts.", "Reduced oral intake for {n} days.",
        "The GP had started antibiotics {n} days earlier without improvement.", "No previous similar episodes.",
-       "Worse on exertion.", "Family were concerned about increasing confusion.", "Independent at baseline.",
+       "Worse on exertion.", "Family were concerned about [increasing confusion|the decline at home].", "Independent at baseline.",
        "Had been feeling tired for a few weeks.", "Called 111 who advised attendance.", "Pain scored {n}/10.",
-       "Symptoms came on suddenly at rest.", "Gradual onset over the last week.", "Eating and drinking less than usual.",
-       "Had a similar but milder episode last year.", "Normally walks with a stick.", "No weight loss, no night sweats.",
+       "Symptoms came on suddenly [at rest|overnight|in the morning].", "Gradual onset over the last week.", "Eating and drinking less than usual.",
+       "Had a similar but milder episode [last year|a few months ago].", "Normally walks with a [stick|frame|rollator].", "No weight loss, no night sweats.",
        "Took paracetamol at home with little effect.", "Seen by the out-of-hours GP the day before.",
-       "Collateral history from daughter.", "Mobility has been deteriorating.", "Not opened bowels for {n} days.",
-       "No urinary symptoms.", "Has been more breathless than usual.", "Ambulance crew gave {n} mg morphine."]
+       "Collateral history from [daughter|son|husband|wife|the care home].", "Mobility has been deteriorating.", "Not opened bowels for {n} days.",
+       "No urinary symptoms.", "Has been more breathless than usual.", "Ambulance crew gave {n} mg morphine.", "Lives alone and was found by a neighbour.",
+       "[Usually independent with ADLs.|Needs help with washing and dressing at baseline.]", "Drinks {n} units of alcohol a week.",
+       "[Symptoms were worse at night.|Symptoms were worse in the mornings.]", "No recent change in medication."]
 ELECTIVE_OPENERS = ["{pt} was admitted electively for management of {m}.", "Elective admission for {m}.",
                     "{pt} attended as a day case with {m}.", "Planned admission: known {m}, listed for surgery.",
                     "{pt} came in from the waiting list with {m}.", "Day case admission. Indication: {m}.",

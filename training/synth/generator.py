@@ -631,7 +631,7 @@ class Generator:
         dx, px, _ = self.gold(p)
         rng = self.rng
         terse = p.style in _TERSE
-        doc = Doc(rng, self.typo_rate, syn_rate=rng.uniform(0.1, 0.5),
+        doc = Doc(rng, self.typo_rate, syn_rate=rng.uniform(0.2, 0.8),
                   abbr_rate=rng.uniform(0.15, 0.6) if terse else (rng.uniform(0.0, 0.15) if rng.random() < 0.6 else 0.0))
         from .styles import render
 

@@ -44,6 +44,11 @@ def _vals(g, p) -> dict:
     if pt in ("he", "she"):
         pt = "Mr ___" if p.sex == "M" else "Mrs ___"
     los = max(1, p.los)
+    man = p.sex == "M"
+    v["refs"] = (["Mr ___", "The patient", "This gentleman", "Our patient", "The patient "] if man else
+                 ["Mrs ___", "The patient", "This lady", "Our patient", "Ms ___"]) if p.age >= 16 else \
+        ["The child", "This boy" if man else "This girl", "The patient"]
+    v["refs"] = [r.strip() + " " for r in v["refs"]]
     v.update(pt=pt, Pt=_cap(pt), los=los, los_days=f"{los} day" + ("s" if los > 1 else ""), spec=p.specialty, age=p.age, date=_date(g.rng),
              gender=("man" if p.sex == "M" else "woman") if p.age >= 16 else ("boy" if p.sex == "M" else "girl"),
              dur=g.rng.choice(["3 day", "1 week", "2 day", "24 hour", "several week", "5 day", "48 hour", "10 day"]))
@@ -51,8 +56,13 @@ def _vals(g, p) -> dict:
 
 
 def _say(doc, s: str, v: dict) -> None:
-    """A filler sentence with the letter's values; mentions never go through here."""
-    doc.lit(s.format_map(v))
+    """A filler sentence with the letter's values; mentions never go through here. A sentence opening
+    with the pronoun sometimes names the patient instead ("Mrs ___ was ...", "This lady was ...")."""
+    s = s.format_map(v)
+    cut = 3 if s.startswith("He ") else (4 if s.startswith("She ") else 0)
+    if cut and doc.rng.random() < 0.25:
+        s = doc.rng.choice(v["refs"]) + s[cut:]
+    doc.lit(s)
 
 
 def _dx_statement(g, p, doc, v: dict, main) -> None:

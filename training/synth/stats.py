@@ -11,13 +11,25 @@ _WORD = re.compile(r"[a-z0-9]+(?:['/-][a-z0-9]+)*")
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-def templatedness(texts: list[str], n: int = 5, sample: int = 2000) -> dict:
+def templatedness(texts: list[str], n: int = 5, sample: int = 2000, token_budget: int = 250_000) -> dict:
     """How templated a corpus reads, on its first `sample` letters (a fixed-size sample, so corpora of
     different sizes compare): `distinct_5gram_ratio` = distinct word 5-grams / all word 5-grams (higher
-    = more varied wording); `repeated_sentence_share` = share of sentences (>= 4 words, digits masked)
-    that occur in >= 1% of the letters (lower = less templated); `distinct_sentence_ratio` = distinct
-    sentences / sentences."""
+    = more varied wording); `distinct_5gram_ratio_250k` = the same over the first 250,000 5-grams (a
+    fixed amount of text, so corpora with longer letters compare fairly: the ratio falls as text grows);
+    `repeated_sentence_share` = share of sentences (>= 4 words, digits masked) that occur in >= 1% of
+    the letters (lower = less templated); `distinct_sentence_ratio` = distinct sentences / sentences."""
     texts = texts[:sample]
+    budget: set = set()
+    used = 0
+    for t in texts:
+        if used >= token_budget:
+            break
+        words = _WORD.findall(t.lower())
+        for i in range(len(words) - n + 1):
+            if used >= token_budget:
+                break
+            budget.add(tuple(words[i:i + n]))
+            used += 1
     grams: Counter = Counter()
     sent_docs: Counter = Counter()
     n_sent = 0
@@ -35,6 +47,7 @@ def templatedness(texts: list[str], n: int = 5, sample: int = 2000) -> dict:
     cut = max(2, len(texts) // 100)
     rep = sum(c for s, c in sent_docs.items() if c >= cut)
     return {"letters": len(texts), "distinct_5gram_ratio": round(len(grams) / max(1, total), 4),
+            "distinct_5gram_ratio_250k": round(len(budget) / max(1, used), 4) if used >= token_budget else None,
             "repeated_sentence_share": round(rep / max(1, sum(sent_docs.values())), 4),
             "distinct_sentence_ratio": round(len(sent_docs) / max(1, n_sent), 4)}
 
