@@ -65,6 +65,55 @@ def _say(doc, s: str, v: dict) -> None:
     doc.lit(s)
 
 
+_EXCLUDE = {"aki": {"cr", "ur"}, "gi_bleed": {"hb", "ur"}, "haem": {"hb", "plt"}, "metabolic": {"na", "k"}, "liver": {"lft", "plt"},
+            "dka": {"glu", "na", "k"}, "diabetes": {"glu"}, "hypo": {"glu"}, "hpb": {"lft", "crp", "wcc"}, "alcohol": {"lft"},
+            "cancer": {"hb", "lft"}, "hf": {"na", "cr"}}
+_INFLAM = {"pneumonia", "lrti", "airways", "uti", "sepsis", "skin", "surg_abdo", "lower_gi", "inflam", "throat", "ear_nose", "cognitive"}
+
+
+def bloods_line(g, p) -> str:
+    """Admission bloods with values in or near the normal range, leaving out every analyte that a coded
+    condition of the letter would make abnormal (creatinine with AKI/CKD, Hb with anaemia or bleeding, ...)."""
+    rng = g.rng
+    groups = {S.group_of(p.main.concept.code, p.symptom_main)} | {S.group_of(it.concept.code) for it in p.secondaries}
+    skip: set[str] = set()
+    for grp in groups:
+        skip |= _EXCLUDE.get(grp, set())
+        if grp in _INFLAM:
+            skip |= {"crp", "wcc"}
+    codes = [c for it in p.comorbs + p.secondaries + [p.main] for c in it.concept.codes]
+    if any(c.startswith(("N18", "N17", "N19", "E87", "E86")) for c in codes):
+        skip |= {"cr", "ur", "na", "k"}
+    if any(c.startswith(("D5", "D6", "O99.0")) for c in codes):
+        skip |= {"hb", "plt"}
+    if any(c.startswith(("K7", "B1")) for c in codes):
+        skip |= {"lft"}
+    if any(c.startswith(("E10", "E11", "E13", "E14", "E16")) for c in codes):
+        skip |= {"glu"}
+    n = rng.randint
+    cr0 = n(55, 95)
+    vals = [("hb", f"Hb {n(121, 158)}"), ("wcc", f"WCC {round(rng.uniform(4.5, 10.5), 1)}"), ("plt", f"plt {n(170, 390)}"),
+            ("na", f"Na {n(135, 144)}"), ("k", f"K {round(rng.uniform(3.6, 4.9), 1)}"), ("ur", f"urea {round(rng.uniform(3.2, 7.4), 1)}"),
+            ("cr", f"creatinine {cr0}"), ("crp", f"CRP {n(1, 9)}"), ("lft", "LFTs normal"), ("glu", f"glucose {round(rng.uniform(4.4, 7.2), 1)}"),
+            ("alb", f"albumin {n(35, 44)}"), ("mg", f"Mg {round(rng.uniform(0.75, 0.98), 2)}"), ("inr", f"INR {round(rng.uniform(0.9, 1.2), 1)}")]
+    keep = [t for k, t in vals if k not in skip]
+    keep = keep[:rng.randint(3, len(keep))] if rng.random() < 0.5 else rng.sample(keep, k=rng.randint(3, min(7, len(keep))))
+    sep = rng.choice([", ", "; ", " | ", ", "])
+    return rng.choice(["Admission bloods: ", "Bloods: ", "Bloods on admission - ", "Routine bloods: ", "FBC/U&E/LFT: ", "Initial bloods: "]) + \
+        sep.join(keep)
+
+
+def med_changes(g, p) -> str:
+    """A medication-changes line with reasons, as GPs ask for."""
+    rng = g.rng
+    meds = _meds(g, p)
+    items = [rng.choice(F.STARTED).format(d=d) for d in meds[:rng.randint(1, 2)]]
+    items += [x if "(" in x else f"{x} ({rng.choice(F.CHANGE_REASONS)})" for x in rng.sample(F.STOPPED, k=rng.randint(0, 2))]
+    if len(meds) > 2 and rng.random() < 0.5:
+        items.append(rng.choice(["all other medicines unchanged", "no other changes", "other regular medicines continued"]))
+    return rng.choice(["Medication changes: ", "Changes to medicines: ", "Med changes - ", "Medicines: "]) + "; ".join(items) + "."
+
+
 def _dx_statement(g, p, doc, v: dict, main) -> None:
     rng = g.rng
     if p.symptom_main:
@@ -109,9 +158,9 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
         else:
             doc.tpl(rng.choice(S.OPENINGS).format_map({**v, "sym": "{sym}"}), sym=_symptoms_writer(g, p, doc))
         doc.lit(" ")
-        for s in S.frag(rng, grp, "story", v, k=rng.randint(1, 2 + min(verb, 2))):
+        for s in S.frag(rng, grp, "story", v, k=rng.randint(1 + (verb >= 2), 2 + min(verb, 2))):
             _say(doc, s + " ", v)
-        for s in rng.sample(F.HPC, k=rng.randint(verb >= 2, 1 + verb)):
+        for s in rng.sample(F.HPC, k=rng.randint(verb >= 1, 1 + verb)):
             _say(doc, s.format(n=v["n"]) + " ", v)
     doc.lit(sep)
     # 2. examination and investigations
@@ -132,6 +181,8 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
         res += _investigations(g, p)[:1 + verb // 2]
     x = "; ".join(res) if rng.random() < 0.5 else ", ".join(res[:-1]) + (" and " if len(res) > 1 else "") + res[-1]
     intro = rng.choice(S.IX_INTROS)
+    if rng.random() < 0.3 + 0.15 * verb:
+        doc.lit(bloods_line(g, p) + ". ")
     doc.lit(intro.replace("{x}", x).replace("{X}", _cap(x)) + " ")
     for c in p.negated:
         doc.tpl(rng.choice(S.NEG_NARRATIVE).format_map({**v, "m": "{m}", "test": "{test}"}), m=g.m(c, "negated"),
@@ -145,7 +196,7 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
         doc.lit(" ")
         if verb >= 1 and rng.random() < 0.5:
             _say(doc, rng.choice(S.REASONING) + " ", v)
-    for s in S.frag(rng, grp, "mx", v, k=rng.randint(1, 2 + (verb >= 2))):
+    for s in S.frag(rng, grp, "mx", v, k=rng.randint(1 + (verb >= 3), 2 + (verb >= 2))):
         _say(doc, s + " ", v)
     if rng.random() < 0.3:
         doc.tpl(rng.choice(F.TREATED), pt=v["Pt"], tx=_tx(g, p))
@@ -154,7 +205,7 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
         tpls = S.PROC_SENTENCES + (F.THEATRE_SENT if c.code.startswith(_THEATRE) else [])
         doc.tpl(rng.choice(tpls).format_map({**v, "m": "{m}", "d": rng.randint(1, 4) if not planned else rng.choice((0, 1))}), m=w)
         doc.lit(" ")
-    for s in S.frag(rng, grp, "resp", v, k=rng.randint(1, 2)):
+    for s in S.frag(rng, grp, "resp", v, k=rng.randint(1, 2 + (verb >= 3))):
         _say(doc, s + " ", v)
     # 4. each other problem
     for it, w in zip(p.secondaries, secs):
@@ -164,6 +215,8 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
             continue
         sg = S.group_of(it.concept.code)
         doc.tpl(rng.choice(S.SECONDARY_INTROS).format_map({**v, "m": "{m}"}), m=w)
+        if verb >= 2 and rng.random() < 0.4:
+            _say(doc, S.frag(rng, sg, "story", v)[0] + " ", v)
         bits = S.frag(rng, sg, "ix", v) + S.frag(rng, sg, "mx", v)
         _say(doc, _cap(bits[0]) + (". " if not bits[0].endswith(".") else " ") + bits[1] + " ", v)
         if verb >= 1 and rng.random() < 0.6:
@@ -179,7 +232,7 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
     # 6. progress on the ward, function, discharge
     if verb >= 1 and p.admission != "day case" and rng.random() < 0.4 + 0.15 * verb:
         days = [d for d in _fx(p, "DAYS") if "antibiotic" not in d or p.main.concept.code.startswith(F.INFECTION_PREFIXES)]
-        for d in sorted(rng.sample(range(1, max(3, p.los + 2)), k=min(rng.randint(1, verb), max(1, p.los)))):
+        for d in sorted(rng.sample(range(1, max(3, p.los + 2)), k=min(rng.randint(1, verb + 1), max(1, p.los)))):
             ev = rng.choice(days)
             for a, b in (("{pr} mobilised", "{he} mobilised"), ("{pr} passed", "{he} passed"), ("{pr} spiked", "{he} spiked"),
                          ("{pr} was", "{he} was"), ("{pr} had", "{he} had"), ("{pr}", "{him}")):
@@ -187,11 +240,11 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
             _say(doc, rng.choice(S.DAY_EVENTS).replace("{d}", str(d)) + ev + ". ", v)
     if p.age >= 60 and verb >= 2 and rng.random() < 0.6:
         _say(doc, " ".join(rng.sample(S.FUNCTION, k=rng.randint(1, 2))) + " ", v)
-    if para_break and verb >= 1 and rng.random() < 0.6:
+    if para_break and verb >= 1 and rng.random() < 0.75:
         doc.lit(sep)
         if p.age >= 16 and rng.random() < 0.5:
             doc.lit(rng.choice(F.SOCIAL) + " ")
-        _say(doc, " ".join(rng.sample(S.PLAN_PROSE, k=rng.randint(1, 1 + (verb >= 2)))) + " ", v)
+        _say(doc, " ".join(rng.sample(S.PLAN_PROSE, k=rng.randint(1, verb))) + " ", v)
     if verb >= 2 and rng.random() < 0.6:
         disc = _fx(p, "DISCUSS")
         doc.lit(" ".join(rng.sample(disc, k=min(len(disc), rng.randint(1, 2)))) + " ")
@@ -286,6 +339,8 @@ def consultant_letter(g, p, doc) -> None:
     meds = _meds(g, p)
     if meds and rng.random() < 0.6:
         doc.lit(rng.choice(["{He} is going home on ".format_map(v), "Discharge medication: ", "Current medicines: "]) + ", ".join(meds[:6]) + ".\n\n")
+    elif rng.random() < 0.6:
+        doc.lit(med_changes(g, p) + "\n\n")
     items = _plan_items(g, p, doc)
     _sentence_list(g, doc, rng.choice(["I would be grateful if you could arrange the following: ", "Going forward, ",
                                         "My plan is as follows: ", "Could I ask you to consider the following: "]), items)
@@ -309,6 +364,12 @@ def surgical_discharge(g, p, doc) -> None:
     doc.lit("\n")
     dx_block(g, p, doc, rng.choice((0, 1, 3)), rng.choice(("dash", "numbered", "plain")))
     doc.lit("\n")
+    if p.admission in ("elective", "day case") and rng.random() < 0.7:
+        doc.lit(rng.choice(["Background to surgery: ", "Indication for surgery: ", "Pre-operative summary: "]))
+        _say(doc, " ".join(S.frag(rng, grp, "story", v, k=rng.randint(1, 2))) + " ", v)
+        if rng.random() < 0.5:
+            doc.lit(bloods_line(g, p) + ".")
+        doc.lit("\n\n")
     if p.admission not in ("elective", "day case") and rng.random() < 0.8:
         doc.lit(rng.choice(["Presentation\n", "HISTORY\n", "History: ", "Presenting complaint: "]))
         doc.tpl(rng.choice(S.OPENINGS).format_map({**v, "sym": "{sym}"}), sym=_symptoms_writer(g, p, doc))
@@ -337,7 +398,9 @@ def surgical_discharge(g, p, doc) -> None:
     doc.lit("EBL " + str(rng.choice((50, 100, 150, 200, 300))) + " ml. " + rng.choice(["No intra-operative complications.", "Uncomplicated.",
                                                                                         "No complications."]) + "\n\n")
     doc.lit(rng.choice(["Post-operative course\n", "POST-OP\n", "Progress: ", "Post-operative progress: "]))
-    _say(doc, rng.choice(POSTOP) + " ", v)
+    _say(doc, " ".join(rng.sample(POSTOP, k=rng.randint(1, 3))) + " ", v)
+    if rng.random() < 0.5:
+        _say(doc, S.frag(rng, grp, "resp", v)[0] + " ", v)
     for it, w in zip(p.secondaries, secs):
         sg = S.group_of(it.concept.code)
         doc.tpl(rng.choice(S.SECONDARY_INTROS).format_map({**v, "m": "{m}"}), m=w)
@@ -398,6 +461,8 @@ def ed_summary(g, p, doc) -> None:
         doc.lit("FHx: ")
         _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "inline")
     doc.lit("O/E: " + " ".join(S.frag(rng, grp, "exam", v, k=rng.randint(1, 2))) + "\n")
+    if rng.random() < 0.5:
+        doc.lit(bloods_line(g, p) + "\n")
     doc.lit("Ix: " + "; ".join(S.frag(rng, grp, "ix", v, k=rng.randint(1, 3))) + "\n")
     for c in p.negated:
         doc.lit(rng.choice(["", "- "]))

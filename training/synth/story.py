@@ -649,20 +649,22 @@ SECONDARY_INTROS = [  # problem-oriented paragraph for a coded secondary: {m}
 ]
 IX_INTROS = ["Investigations: {x}.", "{X}.", "Key results: {x}.", "On investigation, {x}.", "Results: {x}.", "Tests: {x}.",
              "Ix: {x}.", "In terms of investigations, {x}.", "Work-up: {x}.", "Investigations - {x}."]
-FUNCTION = ["At discharge {he} was mobilising independently and managing stairs.", "{He} was walking with a frame and the supervision of one.",
-            "Physiotherapy and OT assessed {him} and felt {he} was safe to go home with the existing package of care.",
-            "{He} was back to {his} baseline mobility with a stick.", "OT provided a perching stool and a raised toilet seat.",
+FUNCTION = ["At discharge {he} was mobilising independently and managing stairs.", "{He} was walking with a [frame|stick|rollator] and the supervision of one.",
+            "[Physiotherapy and OT|The therapy team] assessed {him} and felt {he} was safe to go home with the existing package of care.",
+            "{He} was back to {his} baseline mobility[ with a stick|].", "OT provided [a perching stool and a raised toilet seat|equipment for the bathroom].",
             "{He} was eating and drinking normally and bowels were open.", "Family were happy with the plan for discharge.",
-            "A social work assessment was completed and carers were restarted.", "{He} was independent with personal care by discharge."]
+            "A social work assessment was completed and carers were restarted.", "{He} was independent with personal care by discharge.",
+            "[Carers will visit|A reablement package will support {him}] [twice|three times|four times] a day for the first weeks."]
 PLAN_PROSE = [
-    "We have arranged a review in the {spec} clinic in {w} weeks.", "{He} has been given written information and knows to return if the symptoms recur.",
-    "Please check {his} renal function and electrolytes in one week, as {his} medicines were changed.",
-    "No changes were made to {his} other regular medicines.", "Please review {his} blood pressure in two weeks and adjust treatment as needed.",
-    "Community nursing has been arranged for the first week at home.", "Please repeat the full blood count in four weeks.",
-    "Results still pending at discharge will be followed up by the ward team.", "{He} understands the diagnosis and agrees with the plan.",
-    "A copy of this letter goes to {him}.", "{He} is keen to return home and has good support from family.",
-    "We would be grateful if the practice could review {his} medicines in a month.", "The discharge medicines have been explained to {him}.",
-    "{He} has open access to the ward for 48 hours after discharge.", "Further outpatient tests have been requested and will be sent to {him}.",
+    "We have arranged a [review|follow-up appointment] in the {spec} clinic in {w} weeks.", "{He} has been given [written information|an information leaflet] and knows to return if the symptoms recur.",
+    "Please [check|recheck] {his} renal function and electrolytes in one week, as {his} medicines were changed.",
+    "No changes were made to {his} other regular medicines.", "Please review {his} blood pressure in [two weeks|a fortnight] and adjust treatment as needed.",
+    "[Community nursing has|The district nurses have] been arranged for the first week at home.", "Please repeat the full blood count in [four|six] weeks.",
+    "Results still pending at discharge will be followed up by the [ward team|consultant's secretary|team].", "{He} understands the diagnosis and agrees with the plan.",
+    "A copy of this letter goes to {him}.", "{He} is keen to return home and has good support from [family|{his} partner|{his} children].",
+    "We would be grateful if the practice could review {his} medicines in a month.", "The discharge medicines have been explained to {him}[ and {his} family|].",
+    "{He} has open access to the ward for 48 hours after discharge.", "Further outpatient tests have been requested and [the appointments will be sent to {him}|{he} will be contacted with dates].",
+    "[If there are any concerns|Should you have any questions], please do not hesitate to contact the team.", "{He} was advised to [rest|take things easy] for the next few weeks.",
 ]
 REASONING = [
     "The history, examination and results together supported this.", "Alternative explanations were considered but felt less likely.",
@@ -670,6 +672,7 @@ REASONING = [
     "{He} was assessed by the medical registrar in ED and then on the post-take round.", "Senior review confirmed the plan.",
     "The results and the clinical picture were consistent.", "This fitted with the clinical findings.",
     "We explained the diagnosis to {him} and {his} family.", "A treatment escalation plan was agreed with {him} on admission.",
+    "[This was the consultant's view on the post-take round.|The on-call consultant agreed.]", "[Other causes were considered.|The differential was discussed with the registrar.]",
 ]
 VITALS = ["Observations on arrival: HR {hr}, BP {sbp}/{dbp}, RR {rr}, saturations {sats}% on air, temperature {temp}.",
           "NEWS2 on arrival was {news}.", "Obs: HR {hr}, BP {sbp}/{dbp}, sats {sats}%, T {temp}.", "{He} was alert and orientated.",
@@ -679,7 +682,7 @@ EXAM_INTROS = ["On examination, ", "Examination: ", "O/E ", "On arrival ", "", "
 DISCHARGE_LINES = [
     "{He} was discharged home on day {los}.", "{He} was discharged after {los_days}.", "{He} was medically fit for discharge on day {los}.", "{He} went home after {los_days}.",
     "{He} was discharged to {his} usual residence.", "{He} was discharged with the package of care restarted.",
-    "{He} returned home with family support.", "Discharged on day {los} in a stable condition.",
+    "{He} returned home with family support.", "Discharged on day {los} in a stable condition.", "[{He} left the ward|{He} was discharged] [on day {los}|after {los_days}] [in good spirits|feeling much better|].",
 ]
 PROC_SENTENCES = [
     "{Pt} underwent {m} on day {d}.", "{m} was performed on day {d} without complication.", "On day {d} {he} had {m}.",

@@ -621,13 +621,17 @@ def bullets(g, p, doc) -> None:
         doc.lit(rng.choice(["HPC: ", "Hx: ", "hx - ", "Story: "]) + " ".join(S.frag(rng, grp, "story", v, k=rng.randint(1, 3))) + "\n")
     if rng.random() < 0.5 + 0.12 * p.verbosity:
         doc.lit(rng.choice(["O/E: ", "OE ", "Exam: "]) + " ".join(S.frag(rng, grp, "exam", v, k=rng.randint(1, 2))) + "\n")
+    if rng.random() < 0.55:
+        from .prose import bloods_line
+
+        doc.lit(bloods_line(g, p) + "\n")
     if rng.random() < 0.8:
         res = S.frag(rng, grp, "ix", v, k=rng.randint(1, 3)) if rng.random() < 0.7 else []
         doc.lit(rng.choice(["Ix: ", "ix - ", "Results: "]) + "; ".join(res + _investigations(g, p)[:3 - len(res) // 2]) + "\n")
     if rng.random() < 0.8:
         doc.lit(rng.choice(["Mx: ", "Tx: ", "Rx: ", "Treatment: "]) +
                 (" ".join(S.frag(rng, grp, "mx", v, k=rng.randint(1, 2))) if rng.random() < 0.7 else _tx(g, p)) + "\n")
-    if rng.random() < 0.4 + 0.15 * p.verbosity:
+    if rng.random() < 0.55 + 0.15 * p.verbosity:
         doc.lit(rng.choice(["Progress: ", "Course: ", ""]) + " ".join(S.frag(rng, grp, "resp", v, k=rng.randint(1, 2))) + "\n")
     if procs:
         doc.lit(rng.choice(["Proc: ", "Px: ", "Procedures: ", "Op: "]))
@@ -644,7 +648,7 @@ def bullets(g, p, doc) -> None:
             doc.lit(rng.choice(["Changes: ", "Med changes: ", "Drug changes - "]) + "; ".join(items) + "\n")
     if rng.random() < 0.5:
         doc.lit("Allergies: " + rng.choice(_fx(p, "ALLERGIES")) + "\n")
-    if rng.random() < 0.35:
+    if rng.random() < 0.5:
         doc.lit(rng.choice(["SH: ", "Social: ", "Soc: "]) + rng.choice(F.SOCIAL_CHILD if p.age < 16 else _fx(p, "SOCIAL")) + "\n")
     doc.lit(rng.choice(["GP: ", "Plan: ", "F/U: ", "Actions: "]))
     plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 4))]
@@ -677,6 +681,8 @@ def narrative(g, p, doc) -> None:
     doc.lit("\n\n")
     if p.verbosity >= 2 and rng.random() < 0.5:
         doc.lit(rng.choice(["Key results: ", "Results of note: ", "Investigations: "]) + "; ".join(_investigations(g, p)) + ".\n\n")
+    if p.verbosity >= 1 and rng.random() < 0.4:
+        doc.lit(rng.choice(["Social: ", "Social history: ", ""]) + rng.choice(F.SOCIAL_CHILD if p.age < 16 else _fx(p, "SOCIAL")) + "\n\n")
     if p.verbosity >= 1:
         doc.lit(rng.choice(["Medication changes: ", "Changes to medicines: "]) +
                 ", ".join([rng.choice(F.STARTED).format(d=d) for d in _meds(g, p)[:2]] + rng.sample(F.STOPPED, k=1)) + ".\n\n")
@@ -730,6 +736,10 @@ def gp_letter(g, p, doc) -> None:
                                         "Could you please arrange: ", "Plan: "]), plan_items)
     if rng.random() < 0.6:
         doc.lit("\n\nMedications on discharge: " + (", ".join(_meds(g, p)) or "no changes") + ".")
+    if rng.random() < 0.5:
+        from .prose import med_changes
+
+        doc.lit("\n" + med_changes(g, p))
     doc.lit("\n\n" + rng.choice(["Yours sincerely,", "Kind regards,", "Best wishes,", "Yours faithfully,"]) + "\n\n" +
             rng.choice(F.CLINICIANS))
 
@@ -879,6 +889,10 @@ def problem_list(g, p, doc) -> None:
     if p.family:
         doc.lit("FH: ")
         _write_list(doc, [_trap_writer(g, p, doc, "family", c) for c in p.family], "inline")
+    if rng.random() < 0.45:
+        from .prose import bloods_line
+
+        doc.lit(bloods_line(g, p) + "\n")
     if p.symptoms and rng.random() < 0.8:
         doc.lit("Presented with ")
         _symptoms_writer(g, p, doc)()
