@@ -61,6 +61,29 @@ STOP = frozenset(["of", "the", "and", "with", "without", "in", "on", "to", "a", 
 STOP = STOP - {"type"}
 _KEEP_SHORT = {"#"}
 
+#: Interchangeable words in letters: every phrase with the left word is also indexed with each right
+#: word ("bowel cancer" -> "bowel ca", "carcinoma of pancreas" -> "ca of pancreas").
+TOKEN_ALIASES = {"cancer": ("ca", "carcinoma"), "carcinoma": ("ca", "cancer"), "tumour": ("tumor",)}
+
+#: Endings that make a single word a condition or operation name ("acromegaly", "costochondritis",
+#: "adrenalectomy"): such one-word titles and index terms are matched in running text too.
+CLINICAL_SUFFIXES = ("itis", "osis", "oma", "aemia", "pathy", "megaly", "ectomy", "otomy", "ostomy", "plasty",
+                     "scopy", "iasis", "algia", "plegia", "paresis", "trophy", "uria", "rrhoea", "rrhage", "ysis",
+                     "oidism", "ism", "ectasis", "ectasia", "penia", "cytosis", "lithiasis", "odynia", "spasm",
+                     "ptysis", "emesis", "aesthesia", "phagia", "phasia", "rrhaphy", "pexy", "cele")
+#: Ordinary words that happen to carry a clinical ending (never matched alone in text).
+_SUFFIX_STOP = frozenset(["diagnosis", "prognosis", "analysis", "dialysis", "mechanism", "symptoms", "criticism",
+                          "tourism", "organism", "metabolism", "alcoholism", "hypnosis", "emphasis", "paralysis",
+                          "synopsis", "thesis", "basis", "crisis", "aneurysm", "hypothesis", "somatoform"])
+
+#: Qualifiers a mention may carry that a code title may not ("bilateral", "acute on chronic"):
+#: dropped from the ends of a mention before giving up on an exact match.
+_QUALIFIERS = frozenset(["acute", "chronic", "severe", "mild", "moderate", "bilateral", "left", "right", "recurrent",
+                         "known", "new", "worsening", "ongoing", "early", "late", "small", "large", "significant",
+                         "multiple", "single", "minor", "major", "simple", "complicated", "uncomplicated",
+                         "primary", "stage", "grade", "l", "r", "lt", "rt", "likely", "possible", "presumed",
+                         "probable", "suspected", "query", "mechanical", "extensive", "partial", "total"])
+
 
 def fold(text: str) -> str:
     """Lowercase and strip accents (Ménière -> meniere)."""
@@ -68,9 +91,13 @@ def fold(text: str) -> str:
     return "".join(c for c in t if not unicodedata.combining(c)).lower()
 
 
+_ARTICLES = frozenset(["the"])
+
+
 def pieces(text: str) -> list[str]:
-    """Match keys: lowercase letter runs, digit runs and '#'; US spellings mapped to UK."""
-    return [SPELLING.get(p, p) for p in _PIECE_RE.findall(fold(text))]
+    """Match keys: lowercase letter runs, digit runs and '#'; US spellings mapped to UK; "the" dropped
+    ("carcinoma of the pancreas" = "carcinoma of pancreas", as the tables never need the article)."""
+    return [SPELLING.get(p, p) for p in _PIECE_RE.findall(fold(text)) if p not in _ARTICLES]
 
 
 _MORPH = (("aemic", "aemia"), ("otic", "osis"), ("itic", "itis"), ("ptic", "psis"))
@@ -126,6 +153,44 @@ def _reorder(t: str) -> list[str]:
     return out
 
 
+_NEOPLASM = re.compile(r"^(secondary )?malignant neoplasms?(?: of |: )(.+)$")
+_SITE_QUALIFIER = re.compile(r"^(overlapping lesion|other|unspecified|ill-defined|multiple)\b")
+
+
+def _neoplasm_forms(t: str) -> list[str]:
+    """'malignant neoplasm: pancreas' -> 'pancreas cancer', 'pancreatic carcinoma', 'carcinoma of pancreas';
+    'secondary malignant neoplasm of liver' -> 'liver metastases', 'metastases to liver'. Letters
+    name cancers by site; the tables say "Malignant neoplasm". ("ca" forms come from token aliases.)"""
+    m = _NEOPLASM.match(t)
+    if not m or "," in m.group(2):
+        return []
+    out = []
+    inv = {v: k for k, v in ADJECTIVES.items()}
+    for site in re.split(r" or | and ", m.group(2)):
+        site = site.strip()
+        if not site or len(site.split()) > 4 or _SITE_QUALIFIER.match(site):
+            continue
+        if m.group(1):
+            forms = [f"{site} metastases", f"metastases to {site}", f"{site} metastasis", f"{site} secondaries",
+                     f"metastatic disease of {site}"]
+        else:
+            forms = [f"{site} cancer", f"{site} carcinoma", f"cancer of {site}", f"carcinoma of {site}",
+                     f"{site} malignancy"]
+            if site in inv:
+                forms += [f"{inv[site]} cancer", f"{inv[site]} carcinoma"]
+        out.extend(forms)
+    return out
+
+
+def _and_halves(t: str) -> list[str]:
+    """'acromegaly and pituitary gigantism' -> 'acromegaly', 'pituitary gigantism': a title naming two
+    conditions is found by either. Not for 'X of A and B' (the halves would lose their head)."""
+    if t.count(" and ") != 1 or any(w in t for w in (" of ", ",", " with ", " in ", " or ", ":")):
+        return []
+    a, b = (x.strip() for x in t.split(" and "))
+    return [x for x in (a, b) if x and not x.startswith(("other", "unspecified"))]
+
+
 def title_variants(title: str) -> list[tuple[str, float]]:
     """Index-style variants of a code title with a small penalty for each rewrite.
 
@@ -157,6 +222,11 @@ def title_variants(title: str) -> list[tuple[str, float]]:
             head = base.split(" with ", 1)[0].strip(" ,")
             if len(head.split()) >= 2:
                 out.setdefault(head, p + 0.08)
+    for base, p in list(out.items()):
+        for r in _neoplasm_forms(base):
+            out.setdefault(r, p + 0.03)
+        for r in _and_halves(base):
+            out.setdefault(r, p + 0.06)
     for base, p in list(out.items()):
         for r in _reorder(base):
             out.setdefault(r, p + 0.02)
@@ -310,6 +380,9 @@ class TerminologyIndex:
             self._add_synonyms(single, source="index", text_ok=False)
         if corpus_forms:
             self._add_synonyms(corpus_forms, source="corpus", text_ok=False)
+        self._add_aliases()
+        self._add_possessive_eponyms()
+        self._allow_clinical_single_words()
         self._build_text_index()
         self._build_fuzzy_index()
 
@@ -321,12 +394,19 @@ class TerminologyIndex:
         return ph
 
     def _add_titles(self, min_tokens: int) -> None:
+        self.by_category: dict[tuple[str, str], list[Entry]] = defaultdict(list)
         for system, items in (("icd10", self.tables.icd_items()), ("opcs4", self.tables.opcs_items())):
             for code, title in items:
                 if not title:
                     continue
+                self.by_category[(system, code.split(".")[0])].append(Entry(code, system, title, "sibling", 0.0))
                 self.n_titles += 1
-                for variant, pen in title_variants(title):
+                variants = title_variants(title)
+                if system == "icd10" and code[0] in "AB":
+                    # "Dengue" / "Brucellosis" are written "dengue fever", "brucella infection"
+                    variants += [(f"{v} {tail}", pen + 0.03) for v, pen in variants
+                                 if v.isalpha() and len(v) >= 4 for tail in ("fever", "infection")]
+                for variant, pen in variants:
                     keys = tuple(pieces(variant))
                     if not keys:
                         continue
@@ -366,6 +446,44 @@ class TerminologyIndex:
             log.warning("%d curated synonym codes are not in the loaded tables and were skipped",
                         len(self.skipped_synonym_codes))
 
+    def _copy_phrase(self, keys: tuple[str, ...], src: _Phrase, penalty: float) -> None:
+        if keys in self.phrases or not keys:
+            return
+        ph = self._phrase(keys)
+        ph.entries = [Entry(e.code, e.system, e.title, e.source, round(e.prior - penalty, 4), e.cs)
+                      for e in src.entries]
+        ph.text_ok = src.text_ok and keys not in self.stop_phrases
+
+    def _add_aliases(self) -> None:
+        """Each phrase also under its TOKEN_ALIASES spellings ("breast cancer" -> "breast ca")."""
+        for keys, ph in list(self.phrases.items()):
+            for i, k in enumerate(keys):
+                for alt in TOKEN_ALIASES.get(k, ()):
+                    new = keys[:i] + (alt,) + keys[i + 1:]
+                    if alt == "ca" and len(new) < 2:
+                        continue   # a bare "ca" is calcium as often as cancer
+                    self._copy_phrase(new, ph, 0.01)
+
+    def _add_possessive_eponyms(self) -> None:
+        """"Addison's disease" is also written "Addison's": the possessive name alone stands for the
+        eponymous disease or syndrome (only possessives, so "Graves" or "Bell" alone never match)."""
+        for keys, ph in list(self.phrases.items()):
+            if len(keys) == 3 and keys[1] == "s" and keys[2] in ("disease", "syndrome") \
+                    and len(keys[0]) >= 4 and keys[0].isalpha():
+                self._copy_phrase(keys[:2], ph, 0.02)
+
+    def _allow_clinical_single_words(self) -> None:
+        """One-word condition / operation names ("acromegaly", "adrenalectomy") are matched in text:
+        the two-token minimum for titles is there to keep ordinary words out, and a clinical ending
+        ("-itis", "-ectomy", ...) on a long word is not an ordinary word."""
+        for keys, ph in self.phrases.items():
+            if ph.text_ok or len(keys) != 1:
+                continue
+            w = keys[0]
+            if len(w) >= 7 and w.isalpha() and w.endswith(CLINICAL_SUFFIXES) and w not in _SUFFIX_STOP \
+                    and (w,) not in self.stop_phrases and ph.entries:
+                ph.text_ok = True
+
     def _build_text_index(self) -> None:
         self.first: dict[str, set[int]] = defaultdict(set)
         for keys, ph in self.phrases.items():
@@ -390,10 +508,11 @@ class TerminologyIndex:
         self.postings: dict[str, list[int]] = defaultdict(list)
         for i, (ph, toks) in enumerate(toks_per):
             self._plist.append(ph)
-            self._ptoks.append({t: self.idf[t] for t in toks})
+            self._ptoks.append({t: self.idf[t] for t in sorted(toks)})
             for t in toks:
                 self.postings[t].append(i)
-        self._near_cache: dict[str, list[tuple[str, float]]] = {}
+        self._near_cache: dict[tuple[str, float], list[tuple[str, float]]] = {}
+        self._fix_cache: dict[str, str | None] = {}
         self._tri: dict[str, set[str]] = defaultdict(set)
         self.vocab: set[str] = {k for keys in self.phrases for k in keys}
         for t in self.vocab:
@@ -403,14 +522,36 @@ class TerminologyIndex:
 
     # -- running-text matching
     def correct(self, key: str) -> str | None:
-        """A likely spelling fix for a word unknown to every phrase ("pnuemonia" -> "pneumonia"),
-        or None. Only long alphabetic words and close matches, so ordinary words are left alone."""
-        if len(key) < 6 or not key.isalpha() or key in self.vocab:
+        """A likely spelling fix for a word unknown to every phrase ("pnuemonia" -> "pneumonia",
+        "diseaes" -> "disease"), or None. Guarded so ordinary words are left alone: only alphabetic
+        words of >= 5 letters; one edit (a swap of neighbours counts as one) for words under 9
+        letters, two for longer ones; words of 5-6 letters only by a swap of neighbours; and the
+        closest vocabulary word must be the only one at that distance."""
+        if len(key) < 5 or not key.isalpha() or key in self.vocab:
             return None
-        near = self._near(key)
-        if near and near[0][1] >= 0.85 and (len(near) == 1 or near[1][1] < near[0][1]):
-            return near[0][0]
-        return None
+        cached = self._fix_cache.get(key, False)
+        if cached is not False:
+            return cached
+        best: list[tuple[int, str]] = []
+        limit = 1 if len(key) < 9 else 2
+        for cand, _ in self._near(key, min_sim=0.7):
+            if cand[0] != key[0] and len(key) < 9:
+                continue   # a short misspelling keeps its first letter
+            d = _osa_distance(key, cand, limit)
+            if d <= limit:
+                best.append((d, cand))
+        fix = None
+        if best:
+            best.sort()
+            d0 = best[0][0]
+            tied = [c for d, c in best if d == d0]
+            if len({stem(c) for c in tied}) == 1:   # "diseaes": "disease" and "diseases" agree
+                tied = [min(tied, key=len)]
+            if len(tied) == 1 and (len(key) >= 7 or _is_swap(key, tied[0])):
+                fix = tied[0]
+        if len(self._fix_cache) < 200_000:
+            self._fix_cache[key] = fix
+        return fix
 
     def match_keys(self, keys: list[str], originals: list[str]) -> list[tuple[int, int, _Phrase]]:
         """Greedy longest-first matches over a key sequence -> (start, end, phrase) in key positions.
@@ -522,9 +663,28 @@ class TerminologyIndex:
                 k = (e.system, e.code)
                 if k not in scores or scores[k][0] < s:
                     scores[k] = (s, Entry(e.code, e.system, e.title, "fuzzy", e.prior))
-        ranked = sorted(scores.values(), key=lambda x: (-x[0], x[1].code))[:top_k]
+        self._add_siblings(scores)
+        ranked = sorted(scores.values(), key=lambda x: (-round(x[0], 9), x[1].code))[:top_k]
         return [Candidate(code=e.code, system=e.system, score=round(min(1.0, s), 4), title=e.title,
                           source=f"matcher:{e.source}") for s, e in ranked]
+
+    def _add_siblings(self, scores: dict[tuple[str, str], tuple[float, Entry]], n: int = 3) -> None:
+        """When a mention names a category ("CKD", "PCI", "gastric ulcer") and the best match is one
+        of its codes, the other codes of that category follow it (below every exact match): the text
+        may be vaguer or more specific than the title it matched, and a sibling is a better guess
+        than a weak token overlap elsewhere. Codes ending in 8/9 (other / unspecified) come last."""
+        if not scores:
+            return
+        best_s, best = max(scores.values(), key=lambda x: (round(x[0], 9), x[1].code))
+        if best_s < 0.85 or best.source not in ("exact", "trimmed"):
+            return
+        floor = best_s * 0.86
+        sibs = [e for e in self.by_category.get((best.system, best.code.split(".")[0]), ())
+                if e.code != best.code and scores.get((e.system, e.code), (0.0,))[0] < floor]
+        # siblings the mention's words already point to (a fuzzy score) first, then by code
+        sibs.sort(key=lambda e: (-scores.get((e.system, e.code), (0.0,))[0], e.code[-1:] in "89", e.code))
+        for rank, e in enumerate(sibs[:n]):
+            scores[(e.system, e.code)] = (floor - 0.001 * rank, e)
 
     def _fuzzy(self, keys: list[str], systems: set[str] | None, limit: int) -> list[tuple[float, Entry]]:
         q: dict[str, float] = {}
@@ -556,11 +716,12 @@ class TerminologyIndex:
                 k = (e.system, e.code)
                 if k not in best or best[k][0] < s:
                     best[k] = (s, e)
-        return sorted(best.values(), key=lambda x: -x[0])[:limit]
+        # rounded scores and the code break ties, so the cut at `limit` never depends on set order
+        return sorted(best.values(), key=lambda x: (-round(x[0], 9), x[1].code, x[1].system))[:limit]
 
-    def _near(self, tok: str) -> list[tuple[str, float]]:
+    def _near(self, tok: str, min_sim: float = 0.8) -> list[tuple[str, float]]:
         """Vocabulary words close to a misspelt one (trigram prefilter, then edit similarity)."""
-        cached = self._near_cache.get(tok)
+        cached = self._near_cache.get((tok, min_sim))
         if cached is not None:
             return cached
         grams = _trigrams(tok)
@@ -572,14 +733,14 @@ class TerminologyIndex:
         ng = len(grams)
         for t, c in counts.items():
             # cheap trigram-overlap bound first; SequenceMatcher only for plausible neighbours
-            if c < 2 or abs(len(t) - len(tok)) > 2 or c < 0.4 * ng:
+            if c < (1 if min_sim < 0.8 else 2) or abs(len(t) - len(tok)) > 2 or c < (0.25 if min_sim < 0.8 else 0.4) * ng:
                 continue
             sim = SequenceMatcher(None, tok, t).ratio()
-            if sim >= 0.8:
+            if sim >= min_sim:
                 out.append((t, sim))
-        out.sort(key=lambda x: -x[1])
+        out.sort(key=lambda x: (_osa_distance(tok, x[0], 3), -x[1], x[0]))
         if len(self._near_cache) < 200_000:
-            self._near_cache[tok] = out
+            self._near_cache[(tok, min_sim)] = out
         return out
 
 
@@ -590,6 +751,34 @@ _TEXT_PIECE_RE = re.compile(r"[^\W\d_]+|[0-9]+|#")
 def _key(piece: str) -> str | None:
     ks = pieces(piece)
     return ks[0] if len(ks) == 1 else None
+
+
+def _osa_distance(a: str, b: str, limit: int = 2) -> int:
+    """Optimal-string-alignment edit distance (insert, delete, substitute, swap of neighbours),
+    giving up early (returns limit + 1) once every path costs more than `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _is_swap(a: str, b: str) -> bool:
+    """b is a with two neighbouring letters swapped ("athsma" is not; "asthma"/"astmha" is)."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
 
 
 def _trigrams(t: str) -> set[str]:
