@@ -424,7 +424,7 @@ class Generator:
             if p.admission == "day case":
                 p.comorbs = [it for it in p.comorbs if rng.random() < 0.7]
         p.anticoag = rng.choice(["apixaban", "rivaroxaban", "warfarin", "edoxaban", "apixaban", "dabigatran"])
-        p.verbosity = rng.choices((0, 1, 2, 3), weights=(6, 22, 40, 32))[0]
+        p.verbosity = rng.choices((0, 1, 2, 3), weights=(4, 18, 40, 38))[0]
         p.los = 0 if p.admission == "day case" else max(1, int(rng.expovariate(1 / 5)))
         if sp in ("obs", "neo"):
             p.los = rng.randint(1, 4)
@@ -579,9 +579,9 @@ class Generator:
             and p.procs[0].code[:3] not in ("E85", "X40", "K63", "R24", "R15", "R14", "R21", "R22") \
             and p.spec in ("surg", "ortho", "uro", "gyn", "obs", "ophth", "ent", "vasc", "plastics", "derm")
         planned = p.admission in ("elective", "day case")
-        w = {"structured": 30, "bullets": 17, "narrative": 18, "gp_letter": 14, "handover": 0 if planned else 4, "problem_list": 7, "epr": 13,
-             "op_note": 10 if surgical else 0, "consultant_letter": 15, "surgical_discharge": 40 if (surgical and p.spec != "obs") else 0,
-             "ed_summary": 0 if planned else 5}
+        w = {"structured": 30, "bullets": 17, "narrative": 18, "gp_letter": 14, "handover": 0 if planned else 3, "problem_list": 6, "epr": 13,
+             "op_note": 10 if surgical else 0, "consultant_letter": 0 if p.spec in ("obs", "neo") else 15, "surgical_discharge": 40 if (surgical and p.spec != "obs") else 0,
+             "ed_summary": 0 if (planned or p.spec in ("obs", "neo")) else 5}
         names = list(w)
         return rng.choices(names, weights=[w[k] for k in names])[0]
 

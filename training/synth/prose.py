@@ -231,8 +231,9 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
         doc.tpl(rng.choice(["{w}. ", "Of note, {w}. ", "{w} throughout the admission. "]), w=_trap_writer(g, p, doc, "neg_symptom", c))
     # 6. progress on the ward, function, discharge
     if verb >= 1 and p.admission != "day case" and rng.random() < 0.4 + 0.15 * verb:
-        days = [d for d in _fx(p, "DAYS") if "antibiotic" not in d or p.main.concept.code.startswith(F.INFECTION_PREFIXES)]
-        for d in sorted(rng.sample(range(1, max(3, p.los + 2)), k=min(rng.randint(1, verb + 1), max(1, p.los)))):
+        days = [d for d in _fx(p, "DAYS") if ("antibiotic" not in d or p.main.concept.code.startswith(F.INFECTION_PREFIXES))
+                and (p.procs or not any(w in d for w in ("drain", "wound", "catheter")))]
+        for d in sorted(rng.sample(range(1, max(2, p.los + 1)), k=min(rng.randint(1, verb + 1), max(1, p.los - 1)))):
             ev = rng.choice(days)
             for a, b in (("{pr} mobilised", "{he} mobilised"), ("{pr} passed", "{he} passed"), ("{pr} spiked", "{he} spiked"),
                          ("{pr} was", "{he} was"), ("{pr} had", "{he} had"), ("{pr}", "{him}")):

@@ -97,7 +97,7 @@ G: dict[str, dict[str, list[str]]] = {
         "exam": ["There were [coarse crackles|crackles|creps] and [bronchial breathing|reduced air entry] at the {side} base.",
                  "{He} was [febrile at {temp_hi}|pyrexial ({temp_hi})] with a respiratory rate of {rr_hi} and saturations of {sats_lo}% on [air|room air].",
                  "[Dull to percussion|Dullness] and reduced air entry at the {side} base."],
-        "ix": ["[the chest X-ray|CXR|the chest film] showed {side} [lower zone|basal|mid zone] consolidation", "CRP [was ]{crp_hi} with a white cell count of {wcc_hi}",
+        "ix": ["[the chest X-ray|CXR|the chest film] showed {side} [lower zone|basal|mid zone] consolidation", "CRP [was |]{crp_hi} with a white cell count of {wcc_hi}",
                "CURB-65 [score was|was|=] {curb}", "blood cultures [showed no growth|were negative|had no growth at 48 hours]", "[sputum culture was not obtained|sputum was sent|no sputum sample was obtained]",
                "[urinary antigens were sent|legionella and pneumococcal antigens were sent]", "CXR: new {side} [basal|lower lobe] consolidation"],
         "mx": ["{He} was started on [IV antibiotics|intravenous antibiotics] [as per the trust pneumonia guideline|according to local guidance|for a severe community-acquired infection], with [oxygen to target saturations|controlled oxygen].",
@@ -580,7 +580,7 @@ def frag(rng: random.Random, group: str, key: str, v: dict, k: int = 1) -> list[
     sometimes get a discourse marker in front ("Subsequently he was ...")."""
     pool = G.get(group, G["generic"])[key]
     k = min(k, len(pool))
-    out = [s.format_map(v) for s in rng.sample(pool, k)]
+    out = [pool[i].format_map(v) for i in sorted(rng.sample(range(len(pool)), k))]  # authored order is chronological
     marks = _MARKERS.get(key)
     if marks:
         for i, s in enumerate(out):

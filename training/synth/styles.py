@@ -617,22 +617,27 @@ def bullets(g, p, doc) -> None:
 
     grp = S.group_of(p.main.concept.code, p.symptom_main)
     v = _vals(g, p)
-    if rng.random() < 0.6 + 0.12 * p.verbosity:
-        doc.lit(rng.choice(["HPC: ", "Hx: ", "hx - ", "Story: "]) + " ".join(S.frag(rng, grp, "story", v, k=rng.randint(1, 3))) + "\n")
-    if rng.random() < 0.5 + 0.12 * p.verbosity:
+    story_ok = p.spec not in ("obs", "neo")  # obstetric and neonatal notes keep their own filler
+    if story_ok and rng.random() < 0.6 + 0.12 * p.verbosity:
+        hpc = S.frag(rng, grp, "story", v, k=rng.randint(1, 3)) + [h.format(n=v["n"]) for h in rng.sample(F.HPC, k=rng.randint(0, 2))]
+        doc.lit(rng.choice(["HPC: ", "Hx: ", "hx - ", "Story: "]) + " ".join(hpc) + "\n")
+    if story_ok and rng.random() < 0.5 + 0.12 * p.verbosity:
         doc.lit(rng.choice(["O/E: ", "OE ", "Exam: "]) + " ".join(S.frag(rng, grp, "exam", v, k=rng.randint(1, 2))) + "\n")
-    if rng.random() < 0.55:
+    if rng.random() < 0.7:
         from .prose import bloods_line
 
         doc.lit(bloods_line(g, p) + "\n")
     if rng.random() < 0.8:
-        res = S.frag(rng, grp, "ix", v, k=rng.randint(1, 3)) if rng.random() < 0.7 else []
+        res = S.frag(rng, grp, "ix", v, k=rng.randint(1, 3)) if (story_ok and rng.random() < 0.7) else []
         doc.lit(rng.choice(["Ix: ", "ix - ", "Results: "]) + "; ".join(res + _investigations(g, p)[:3 - len(res) // 2]) + "\n")
     if rng.random() < 0.8:
         doc.lit(rng.choice(["Mx: ", "Tx: ", "Rx: ", "Treatment: "]) +
-                (" ".join(S.frag(rng, grp, "mx", v, k=rng.randint(1, 2))) if rng.random() < 0.7 else _tx(g, p)) + "\n")
-    if rng.random() < 0.55 + 0.15 * p.verbosity:
-        doc.lit(rng.choice(["Progress: ", "Course: ", ""]) + " ".join(S.frag(rng, grp, "resp", v, k=rng.randint(1, 2))) + "\n")
+                (" ".join(S.frag(rng, grp, "mx", v, k=rng.randint(1, 3))) if (story_ok and rng.random() < 0.7) else _tx(g, p)) + "\n")
+    if story_ok and rng.random() < 0.55 + 0.15 * p.verbosity:
+        doc.lit(rng.choice(["Progress: ", "Course: ", ""]) + " ".join(S.frag(rng, grp, "resp", v, k=rng.randint(1, 3))) + "\n")
+        if p.los > 2 and rng.random() < 0.5:
+            ev = rng.choice([d for d in F.DAYS if "{pr}" not in d])
+            doc.lit(rng.choice(["D{d}: ", "Day {d} - ", "D{d} "]).format(d=rng.randint(2, p.los)) + ev + "\n")
     if procs:
         doc.lit(rng.choice(["Proc: ", "Px: ", "Procedures: ", "Op: "]))
         _write_list(doc, procs, rng.choice(("inline", "semicolon")))
@@ -855,7 +860,7 @@ def problem_list(g, p, doc) -> None:
     doc.lit(f"{n}. ")
     main()
     doc.lit(rng.choice([" - ", ": ", ". "]))
-    if rng.random() < 0.9:
+    if p.spec not in ("obs", "neo") and rng.random() < 0.9:
         bits = S.frag(rng, grp, "story", v, k=rng.randint(1, 2)) if rng.random() < 0.6 else []
         bits += [_cap(x) + "." for x in S.frag(rng, grp, "ix", v, k=rng.randint(1, 2))]
         bits += S.frag(rng, grp, "mx", v, k=1) + (S.frag(rng, grp, "resp", v, k=1) if p.verbosity >= 2 else [])
