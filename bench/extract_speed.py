@@ -1,16 +1,29 @@
 """Extraction speed after load, on ~400-word letters (prints numbers; never asserted in tests).
 
-    .venv/bin/python bench/extract_speed.py [--ner DIR] [--n 200] [--words 400] [--splitter rules|pyrush]
+    .venv/bin/python bench/extract_speed.py [--ner DIR] [--n 200] [--words 400] [--n-process 1|2]
+                                            [--repeat 3] [--splitter rules|pyrush]
 
-Letters come from training.synth (seed 7); short ones are joined with the next so each has about
---words words. Reports load time, episodes/s and words/s for extract_many (batch 32) and extract().
-The machine is shared: wall-clock rates depend on the load average, so CPU-time rates (episodes per
-CPU-second of this process, which uses one core for spaCy's CPU ops here) are printed as well."""
+Measures the full Extractor that CodingPipeline uses (load_extractor(ner_dir).extract_many: clinical
+tokenizer, NER, sentences, sections, terminology matcher, merge, ConText, candidates for every
+entity). Letters come from training.synth (seed 7): synthetic letters are joined and cut at a line
+end once they reach --words words, so each has --words to about --words + 30 words. Caches are warmed
+on 40 *other* letters first, so the timed letters still bring new mentions, as real letters do.
+--n-process 2 runs the whole extraction in 2 forked worker processes (extract_many(n_process=2)).
+
+The machine is shared: wall-clock rates depend on the load average, so CPU-time rates (letters per
+CPU-second, summed over this process and its workers) are printed too; on an idle machine
+wall-clock letters/s ~= letters per CPU-second x the processes used.
+
+Measured 2026-11-25 (600-letter NER from bench/extract_quality.py --n-train 600 --epochs 4, 100
+letters of ~410 words, 30 entities/letter), before -> after the speed work:
+    ner+matcher, 1 process   ~29 -> see README/report  letters per CPU-second
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -19,28 +32,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def letters(n: int, words: int, seed: int = 7) -> list[str]:
+    """n letters of `words` to about words + 30 words (synthetic letters joined, cut at a line end)."""
     from training.synth import generate_episodes
 
     out: list[str] = []
-    pool = [e.text for e in generate_episodes(n * 6, seed=seed)]
-    buf = ""
-    for t in pool:
-        buf = f"{buf}\n\n{t}" if buf else t
-        if len(buf.split()) >= words:
-            out.append(" ".join(buf.split(" ")[: int(words * 1.15)]) if len(buf.split()) > words * 1.5 else buf)
-            buf = ""
-        if len(out) == n:
-            break
+    lines: list[str] = []
+    count = 0
+    for ep in generate_episodes(n * 8, seed=seed):
+        for line in (ep.text + "\n").splitlines(keepends=True):
+            lines.append(line)
+            count += len(line.split())
+            if count >= words:
+                out.append("".join(lines).rstrip("\n"))
+                lines, count = [], 0
+                if len(out) == n:
+                    return out
+        lines.append("\n")
     return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes (Linux /proc; 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ner", type=Path, default=None)
-    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--ner", type=Path, default=None, help="trained NER directory (default: matcher only)")
+    ap.add_argument("--n", type=int, default=200, help="letters timed")
     ap.add_argument("--words", type=int, default=400)
     ap.add_argument("--splitter", choices=["rules", "pyrush"], default="rules")
-    ap.add_argument("--n-process", type=int, default=1, help="worker processes for tokenizer + NER")
+    ap.add_argument("--n-process", type=int, default=1, help="worker processes for the whole extraction")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--repeat", type=int, default=1, help="time the same letters this many times (best is "
+                    "least disturbed by other load; later runs have warmer caches)")
     args = ap.parse_args()
 
     texts = letters(args.n, args.words)
@@ -66,26 +99,36 @@ def main() -> None:
 
     from autocoder.extract import load_extractor
 
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     ex = load_extractor(args.ner, cfg_path)
     load_s = time.perf_counter() - t0
-    ex.extract_many(warm)  # warm-up on other letters
+    ex.extract_many(warm, batch_size=args.batch_size, n_process=args.n_process)  # also starts the workers
+    pids = [os.getpid(), *ex.worker_pids()]
+    walls, cpus = [], []
+    for _ in range(max(1, args.repeat)):
+        t0, c0 = time.perf_counter(), cpu_seconds(pids)
+        res = ex.extract_many(texts, batch_size=args.batch_size, n_process=args.n_process)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(cpu_seconds(pids) - c0)
+    one = texts[:50]
     t0, c0 = time.perf_counter(), time.process_time()
-    res = ex.extract_many(texts, batch_size=16, n_process=args.n_process)
-    many_s, many_cpu = time.perf_counter() - t0, time.process_time() - c0
-    t0, c0 = time.perf_counter(), time.process_time()
-    for t in texts[:50]:
+    for t in one:
         ex.extract(t)
-    one_s = (time.perf_counter() - t0) / min(50, len(texts))
-    one_cpu = (time.process_time() - c0) / min(50, len(texts))
-    print(f"mode                 {ex.mode} (splitter {args.splitter}, n_process {args.n_process})")
+    one_s, one_cpu = (time.perf_counter() - t0) / len(one), (time.process_time() - c0) / len(one)
+    ex.close()
+    best = min(range(len(walls)), key=walls.__getitem__)
+    print(f"mode                 {ex.mode} (splitter {args.splitter}, n_process {args.n_process}, "
+          f"batch {args.batch_size})")
     print(f"letters              {len(texts)} (mean {n_words / len(texts):.0f} words), "
           f"{sum(map(len, res)) / len(texts):.1f} entities/letter")
     print(f"load seconds         {load_s:.1f}")
-    print(f"extract_many         {len(texts) / many_s:.1f} episodes/s wall, {n_words / many_s:.0f} words/s; "
-          f"{len(texts) / many_cpu:.1f} episodes per CPU-second")
-    print(f"extract (one by one) {1 / one_s:.1f} episodes/s wall; {1 / one_cpu:.1f} episodes per CPU-second")
-    print(f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
+    print(f"extract_many         {len(texts) / walls[best]:.1f} letters/s wall (best of {len(walls)}; median "
+          f"{len(texts) / statistics.median(walls):.1f}), {n_words / walls[best]:.0f} words/s; "
+          f"{len(texts) / cpus[best]:.1f} letters per CPU-second (all processes)")
+    print(f"extract (one by one) {1 / one_s:.1f} letters/s wall; {1 / one_cpu:.1f} letters per CPU-second "
+          "(repeats timed letters: warm caches)")
+    print(f"cpus {os.cpu_count()}, load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy
 import spacy
 from spacy.tokens import DocBin
-from thinc.api import NumpyOps
 from spacy.util import filter_spans
+from thinc.api import NumpyOps
 
 from autocoder.extract import tokenizer as _tokenizer  # noqa: F401  (registers the clinical tokenizer)
 from autocoder.extract.config import NerConfig, load_config

@@ -1,3 +1,5 @@
+import pytest
+
 from autocoder.schemas import Candidate, Entity
 
 LETTER = ("DISCHARGE SUMMARY\nPresenting complaint: SOB++ and productive cough x3/7.\n"
@@ -58,3 +60,36 @@ def test_extractor_extract_many_matches_extract(extractor):
 def test_extractor_case_sensitive_abbreviations(extractor):
     ents = extractor.extract("He was as well as could be. Known AS.")
     assert [e.text for e in ents] == ["AS"]
+
+
+def test_extractor_extract_many_in_worker_processes_matches_extract(extractor):
+    texts = [LETTER, "No chest pain.", "Plain text with nothing clinical.", "Known AS. ?PE"]
+    try:
+        many = extractor.extract_many(texts, batch_size=1, n_process=2)
+        assert len(extractor.worker_pids()) == 2
+    finally:
+        extractor.close()
+    assert extractor.worker_pids() == []
+    assert many == [extractor.extract(t) for t in texts]
+
+
+def test_extractor_processes_from_environment(extractor, monkeypatch):
+    from autocoder.errors import ConfigError
+    from autocoder.extract.extractor import PROCESSES_ENV, _processes
+
+    monkeypatch.setenv(PROCESSES_ENV, "2")
+    assert _processes(None) == 2 and _processes(1) == 1
+    monkeypatch.setenv(PROCESSES_ENV, "two")
+    with pytest.raises(ConfigError, match=PROCESSES_ENV):
+        _processes(None)
+
+
+def test_extractor_relabel_skips_fuzzy_search_safely(extractor):
+    """_relabel looks up phrase hits only: a fuzzy hit can never be the >= 0.9 exact top it needs."""
+    for text in ("COPD", "femoral neck fracture", "Pnuemonia", "OA right hip", "chest pain", "THR", "gastric ulser"):
+        full = extractor._ranked(text, None)
+        fuzzy_scores = [c.score for c in full if c.source == "matcher:fuzzy"]
+        assert all(s < 0.9 for s in fuzzy_scores)
+        exact = extractor._ranked(text, None, fuzzy=False)
+        keep = [c for c in full if c.source.endswith(("exact", "trimmed")) and c.score >= 0.9]
+        assert [c.code for c in exact if c.score >= 0.9][:1] == [c.code for c in keep][:1]
