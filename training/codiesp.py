@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from autocoder.model.baseline import BaselineConfig
 from autocoder.model.classifier import ClassifierConfig
@@ -76,6 +76,32 @@ class FusionConfig(BaseModel):
     )
 
 
+class EnsembleConfig(BaseModel):
+    """Rank fusion of several coders (training/codiesp_ensemble.py); weights fitted on out-of-fold train."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    components: list[str] = Field(
+        default_factory=lambda: ["ranker", "transformer", "linear", "matcher", "matcher_neg", "backoff", "prior"])
+    folds: int = Field(4, ge=2, description="train folds for out-of-fold component scores")
+    transformer_folds: int = Field(
+        2, ge=2, description="folds for the transformer's out-of-fold scores (each fit costs minutes on 2 cores)")
+    seed: int = 0
+    start: str = Field("ranker", description="component the weight search starts from (weight 1, kept)")
+    weight_grid: list[float] = Field(default_factory=lambda: [0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5])
+    passes: int = Field(3, ge=1)
+    use_assertions: bool = Field(True, description="blank negated/family/hypothetical mentions for the matcher")
+    ranker_affirmed: bool = Field(True, description="the ranker's matcher features read the affirmed text too")
+    ridge_alpha: float = Field(1.0, gt=0)
+    char_ngrams: tuple[int, int] | None = (3, 5)
+
+    @model_validator(mode="after")
+    def _check(self) -> EnsembleConfig:
+        if self.start not in self.components:
+            raise ValueError(f"ensemble.start: expected one of components {self.components}, received {self.start!r}")
+        return self
+
+
 class CodiEspConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -97,6 +123,7 @@ class CodiEspConfig(BaseModel):
     matcher: MatcherConfig = MatcherConfig()
     ranker: RankerConfig = RankerConfig()
     fusion: FusionConfig = FusionConfig()
+    ensemble: EnsembleConfig = EnsembleConfig()
 
 
 def load_config(path: str | Path | None) -> CodiEspConfig:
@@ -150,16 +177,25 @@ def average_precision(ranked: Sequence[str], gold: set[str]) -> float:
     return total / len(gold)
 
 
-def mean_average_precision(scores: np.ndarray, codes: Sequence[str], gold: Sequence[Sequence[str]]) -> float:
-    """MAP over documents with at least one gold code; ranking = codes sorted by decreasing score (codes with
-    score <= 0 are not ranked; stable order on ties)."""
+#: The official CodiEsp script scores MAP with trectools ``TrecEval.get_map(trec_eval=False)``, whose default
+#: depth is 1000: only the first 1000 predictions of a document count.
+MAP_DEPTH = 1000
+
+
+def mean_average_precision(
+    scores: np.ndarray, codes: Sequence[str], gold: Sequence[Sequence[str]], depth: int = MAP_DEPTH
+) -> float:
+    """MAP over documents with at least one gold code (the official script averages over the gold file's
+    documents); ranking = codes sorted by decreasing score, cut at ``depth`` (codes with score <= 0 are not
+    ranked; stable order on ties). A gold code never ranked adds 0 precision but counts in the denominator."""
     aps = []
     for i, g in enumerate(gold):
         if not g:
             continue
         row = scores[i]
-        order = np.argsort(-row, kind="stable")
-        ranked = [codes[j] for j in order if row[j] > 0]
+        pos = np.flatnonzero(row > 0)
+        order = pos[np.argsort(-row[pos], kind="stable")][:depth]
+        ranked = [codes[j] for j in order]
         aps.append(average_precision(ranked, set(g)))
     return float(np.mean(aps)) if aps else 0.0
 
