@@ -99,7 +99,7 @@ def bloods_line(g, p) -> str:
     keep = [t for k, t in vals if k not in skip]
     keep = keep[:rng.randint(3, len(keep))] if rng.random() < 0.5 else rng.sample(keep, k=rng.randint(3, min(7, len(keep))))
     sep = rng.choice([", ", "; ", " | ", ", "])
-    return rng.choice(["Admission bloods: ", "Bloods: ", "Bloods on admission - ", "Routine bloods: ", "FBC/U&E/LFT: ", "Initial bloods: "]) + \
+    return rng.choice(["Admission bloods: ", "Bloods: ", "Bloods on admission - ", "Routine bloods: ", "FBC/U&E/LFT: ", "Bloods on arrival: "]) + \
         sep.join(keep)
 
 
