@@ -21,6 +21,8 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from autocoder.errors import ConfigError
 from autocoder.schemas import Candidate
 
@@ -70,11 +72,13 @@ TOKEN_ALIASES = {"cancer": ("ca", "carcinoma"), "carcinoma": ("ca", "cancer"), "
 CLINICAL_SUFFIXES = ("itis", "osis", "oma", "aemia", "pathy", "megaly", "ectomy", "otomy", "ostomy", "plasty",
                      "scopy", "iasis", "algia", "plegia", "paresis", "trophy", "uria", "rrhoea", "rrhage", "ysis",
                      "oidism", "ism", "ectasis", "ectasia", "penia", "cytosis", "lithiasis", "odynia", "spasm",
-                     "ptysis", "emesis", "aesthesia", "phagia", "phasia", "rrhaphy", "pexy", "cele")
+                     "ptysis", "emesis", "aesthesia", "phagia", "phasia", "rrhaphy", "pexy", "cele", "ia", "epsy",
+                     "oedema")
 #: Ordinary words that happen to carry a clinical ending (never matched alone in text).
 _SUFFIX_STOP = frozenset(["diagnosis", "prognosis", "analysis", "dialysis", "mechanism", "symptoms", "criticism",
                           "tourism", "organism", "metabolism", "alcoholism", "hypnosis", "emphasis", "paralysis",
-                          "synopsis", "thesis", "basis", "crisis", "aneurysm", "hypothesis", "somatoform"])
+                          "synopsis", "thesis", "basis", "crisis", "aneurysm", "hypothesis", "somatoform", "fimbria",
+                          "anaesthesia", "bacteria", "criteria", "pharmacopoeia", "diplomacy"])
 
 #: Qualifiers a mention may carry that a code title may not ("bilateral", "acute on chronic"):
 #: dropped from the ends of a mention before giving up on an exact match.
@@ -519,6 +523,7 @@ class TerminologyIndex:
             if len(t) >= 4 and t.isalpha():
                 for g in _trigrams(t):
                     self._tri[g].add(t)
+        self._fuzzy_arrays()
 
     # -- running-text matching
     def correct(self, key: str) -> str | None:
@@ -701,23 +706,78 @@ class TerminologyIndex:
         if not q:
             return []
         qn = sum(q.values())
-        acc: dict[int, float] = defaultdict(float)
+        return self._fuzzy_rank(q, qn, systems, limit)
+
+    def _fuzzy_rank(self, q: dict[str, float], qn: float, systems: set[str] | None,
+                    limit: int) -> list[tuple[float, Entry]]:
+        """Dice overlap of the weighted query tokens with every phrase sharing one, best entry per
+        code. Vectorised (numpy over the postings) because a common word ("fracture", "acute") touches
+        thousands of phrases: a Python loop over them was most of the extractor's time on a new
+        mention. Same arithmetic, order and tie-breaks as the loop it replaced:
+            shared = sum of min(q[t], idf[t]) over shared tokens (summed in query-token order)
+            dice = 2 * shared / (qn + sum of the phrase's idf);  score = dice * 0.85 * (0.9 + 0.1 * prior)
+        per code the earliest entry among equal scores; codes sorted exactly as before."""
+        fa = self._fuzzy_arrays()
+        ids, ws = [], []
         for t, w in q.items():
-            for i in self.postings.get(t, ()):
-                acc[i] += min(w, self._ptoks[i][t])
-        best: dict[tuple[str, str], tuple[float, Entry]] = {}
-        for i, shared in acc.items():
-            pn = sum(self._ptoks[i].values())
-            dice = 2 * shared / (qn + pn)
-            for e in self._plist[i].entries:
-                if systems and e.system not in systems:
-                    continue
-                s = dice * 0.85 * (0.9 + 0.1 * e.prior)
-                k = (e.system, e.code)
-                if k not in best or best[k][0] < s:
-                    best[k] = (s, e)
+            post = fa["post"].get(t)
+            if post is not None:
+                ids.append(post)
+                ws.append(np.full(len(post), min(w, self.idf[t])))
+        if not ids:
+            return []
+        idx = np.concatenate(ids)
+        phr, first, inv = np.unique(idx, return_index=True, return_inverse=True)
+        acc = np.bincount(inv, weights=np.concatenate(ws))     # adds in query-token order per phrase
+        order = np.argsort(first, kind="stable")               # phrases in first-touch order
+        phr, acc = phr[order], acc[order]
+        dice = 2 * acc / (qn + fa["pnorm"][phr])
+        starts, counts = fa["off"][phr], fa["off"][phr + 1] - fa["off"][phr]
+        rep = np.repeat(np.arange(len(phr)), counts)
+        ent = starts[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+        if systems:
+            sys_ids = [fa["systems"].get(x, -1) for x in systems]
+            keep = fa["system"][ent] == sys_ids[0] if len(sys_ids) == 1 else np.isin(fa["system"][ent], sys_ids)
+            rep, ent = rep[keep], ent[keep]
+        if not len(ent):
+            return []
+        score = dice[rep] * 0.85 * fa["g"][ent]
+        code = fa["code"][ent]
+        pos = np.arange(len(ent))
+        # per code: the highest score, the earliest entry among equals (as the loop's `best` dict)
+        srt = np.lexsort((pos, -score, code))
+        cs = code[srt]
+        best = srt[np.flatnonzero(np.concatenate(([True], cs[1:] != cs[:-1])))]
+        bs = score[best]
+        if len(best) > limit:   # only codes that can still make the cut go to the exact sort below
+            kth = -np.partition(-bs, limit - 1)[limit - 1]
+            best = best[bs >= kth - 1e-8]
+        out = [(float(score[j]), fa["entries"][ent[j]]) for j in best]
         # rounded scores and the code break ties, so the cut at `limit` never depends on set order
-        return sorted(best.values(), key=lambda x: (-round(x[0], 9), x[1].code, x[1].system))[:limit]
+        return sorted(out, key=lambda x: (-round(x[0], 9), x[1].code, x[1].system))[:limit]
+
+    def _fuzzy_arrays(self) -> dict:
+        """Flat numpy views of the fuzzy index (built once, on first use)."""
+        fa = self.__dict__.get("_fa")
+        if fa is not None:
+            return fa
+        entries: list[Entry] = []
+        off, g, code, system = [0], [], [], []
+        code_ids: dict[tuple[str, str], int] = {}
+        systems: dict[str, int] = {}
+        for ph in self._plist:
+            for e in ph.entries:
+                entries.append(e)
+                g.append(0.9 + 0.1 * e.prior)
+                code.append(code_ids.setdefault((e.system, e.code), len(code_ids)))
+                system.append(systems.setdefault(e.system, len(systems)))
+            off.append(len(entries))
+        fa = {"entries": entries, "off": np.asarray(off, dtype=np.int64), "g": np.asarray(g, dtype=np.float64),
+              "code": np.asarray(code, dtype=np.int64), "system": np.asarray(system, dtype=np.int64),
+              "systems": systems, "pnorm": np.asarray([sum(t.values()) for t in self._ptoks], dtype=np.float64),
+              "post": {t: np.asarray(ids, dtype=np.int64) for t, ids in self.postings.items()}}
+        self._fa = fa
+        return fa
 
     def _near(self, tok: str, min_sim: float = 0.8) -> list[tuple[str, float]]:
         """Vocabulary words close to a misspelt one (trigram prefilter, then edit similarity)."""
