@@ -62,6 +62,9 @@ _GROUP_PREFIXES: list[tuple[tuple[str, ...], str]] = [
     (("D5", "D6", "D7", "D8"), "haem"),
     (("H25", "H26", "H28"), "cataract"), (("H0", "H1", "H2", "H3", "H4", "H5"), "eye"),
     (("J02", "J03", "J35", "J36", "J38"), "throat"), (("H6", "H7", "H8", "H9", "J30", "J31", "J32", "J33", "J34", "R04"), "ear_nose"),
+    (("K60", "K62", "K64", "D12"), "anorectal"), (("K59",), "constipation"), (("G56", "G57", "M20", "M72.0", "M65.3"), "hand"),
+    (("L20", "L21", "L23", "L24", "L25", "L27", "L30", "L40", "L50", "L51", "L53", "T78"), "rash"),
+    (("B01", "B02", "B05", "B08", "B09", "B27", "B33", "B34", "A08"), "viral"),
     (("N7", "N8", "N9", "O00", "O01", "O02", "O03", "O04", "O05", "O06", "O08", "O20", "O21", "R10"), "gyn_abdo"),
 ]
 _SYMPTOM_OK = {"collapse", "neuro", "cognitive", "seizure", "lower_uro"}  # groups whose content suits an unexplained symptom
@@ -513,6 +516,43 @@ G: dict[str, dict[str, list[str]]] = {
         "ix": ["CRP {crp_mid}", "a swab was sent"],
         "mx": ["The ENT team reviewed {him} and advised on treatment.", "Analgesia was given."],
         "resp": ["Symptoms settled."],
+    },
+    "anorectal": {
+        "story": ["{He} had noticed [bright red blood on the paper|rectal bleeding|blood after opening {his} bowels] for [some weeks|several months].",
+                  "There was [discomfort|pain|itching] around the back passage.", "Bowel habit had [changed|been erratic] [recently|over the last few months]."],
+        "exam": ["[PR examination|Rectal examination] findings were documented.", "The abdomen was soft and non-tender."],
+        "ix": ["Hb {hb}", "[flexible sigmoidoscopy|endoscopy] was arranged", "bloods were unremarkable"],
+        "mx": ["{He} was listed for [the procedure|treatment] as a day case.", "[Stool softeners|Laxatives] and [topical treatment|simple analgesia] were started."],
+        "resp": ["{He} was comfortable after the procedure.", "Histology will be reviewed in clinic."],
+    },
+    "constipation": {
+        "story": ["{He} had not opened {his} bowels for {n} days, with [abdominal discomfort|bloating] and reduced appetite.", "[Codeine|Opioid analgesia] had recently been started."],
+        "exam": ["The abdomen was soft, [mildly distended|a little distended] and non-tender.", "PR: [hard stool in the rectum|loaded rectum]."],
+        "ix": ["AXR showed faecal loading", "bloods including calcium and TFTs were normal"],
+        "mx": ["{He} was treated with [regular laxatives|macrogol and senna] and an enema.", "Constipating medicines were reviewed."],
+        "resp": ["Bowels opened on day {d}.", "{He} was comfortable and eating well."],
+    },
+    "hand": {
+        "story": ["{He} described [numbness and tingling|pins and needles] in the {side} hand, worse at night, for [several months|over a year].",
+                  "[Splinting|A steroid injection] had helped only briefly."],
+        "exam": ["[Tinel's and Phalen's tests were positive|Sensation was reduced in the affected fingers] on the {side}.", "[Grip|Hand function] was documented."],
+        "ix": ["nerve conduction studies confirmed the diagnosis", "pre-operative checks were satisfactory"],
+        "mx": ["{He} was listed for day-case surgery under local anaesthetic.", "Hand therapy advice was given."],
+        "resp": ["{He} went home the same day with the hand elevated.", "Sutures to be removed in 10-14 days."],
+    },
+    "rash": {
+        "story": ["{He} developed [an itchy rash|a widespread itchy eruption] over {n} days.", "[There had been a recent new medicine.|No new soaps or medicines were reported.]"],
+        "exam": ["The rash was [widespread|patchy] and documented with photographs.", "No mucosal involvement."],
+        "ix": ["bloods were [unremarkable|normal]", "[a skin swab was sent|IgE was sent]"],
+        "mx": ["{He} was treated with [emollients and topical steroids|antihistamines and emollients] and reviewed by dermatology.", "Possible triggers were discussed."],
+        "resp": ["The rash was [settling|much improved] by discharge."],
+    },
+    "viral": {
+        "story": ["{He} had [fevers, aches and tiredness|a viral-type illness with fevers] for {n} days.", "[Contacts|Family members] had similar symptoms."],
+        "exam": ["Temperature {temp_hi}; examination otherwise [unremarkable|non-focal].", "No neck stiffness or rash of concern."],
+        "ix": ["[a viral swab|a viral PCR] was sent", "CRP {crp_mid}", "bloods were otherwise unremarkable"],
+        "mx": ["Management was supportive with fluids and antipyretics.", "{He} was [isolated|nursed in a side room] while infectious."],
+        "resp": ["The fever settled and {he} was eating and drinking.", "{He} improved with supportive care."],
     },
     "gyn_abdo": {
         "story": ["{He} presented with lower abdominal pain for {n} days.", "The pain was cramping and intermittent."],

@@ -317,7 +317,7 @@ def _pmh_items(g, p, doc, include_uncertain: bool = False, coded: bool = True, h
 
 
 _PAED_GROUPS = {"pneumonia", "lrti", "airways", "uti", "lower_gi", "skin", "seizure", "surg_abdo", "dka", "throat", "ear_nose",
-                "fracture", "head_injury", "sepsis", "symptom", "generic", "neuro"}
+                "fracture", "head_injury", "sepsis", "symptom", "generic", "neuro", "viral", "rash", "constipation"}
 
 
 def _course(g, p, doc, para_break: bool = False, rich: float = 0.88) -> None:
