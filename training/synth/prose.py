@@ -124,12 +124,23 @@ def _dx_statement(g, p, doc, v: dict, main) -> None:
     if p.main.mode == "uncertain":
         doc.tpl(rng.choice(S.DX_UNCERTAIN_MAIN), m=main)
         return
+    linked = [it for it in p.secondaries if not it.random and not it.cause and it.mode == "present"
+              and it.concept.code != "Z37.0" and it.concept.code[0] not in "OPZ"]
+    if linked and rng.random() < 0.4:
+        # "admitted with AKI secondary to sepsis": the complication first, the main condition as its cause
+        doc.tpl(rng.choice(SEC_TO).format_map({**v, "s": "{s}", "m": "{m}"}), s=_item_writer(g, p, doc, linked[0]), m=main)
+        return
     syms = [s for s in p.symptoms if s.code[0] == "R"]
     if syms and rng.random() < 0.2:
         doc.tpl(rng.choice(S.DX_WITH_SYMPTOM).format_map({**v, "m": "{m}", "sym": "{sym}"}), m=main,
                 sym=g.m(syms[0], "present"))
         return
     doc.tpl(rng.choice(S.DX_SENTENCES).format_map({**v, "m": "{m}"}), m=main)
+
+
+SEC_TO = ["{Pt} was admitted with {s} secondary to {m}.", "Admitted with {s} secondary to {m}.", "This was {s}, secondary to {m}.",
+          "{He} had {s} caused by {m}.", "The underlying problem was {m}, complicated by {s}.", "Diagnosis: {m} with {s}.",
+          "{s} due to {m} was diagnosed.", "We felt {he} had {s} as a result of {m}."]
 
 
 def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: bool | None = None) -> None:
