@@ -65,7 +65,8 @@ _KEEP_SHORT = {"#"}
 
 #: Interchangeable words in letters: every phrase with the left word is also indexed with each right
 #: word ("bowel cancer" -> "bowel ca", "carcinoma of pancreas" -> "ca of pancreas").
-TOKEN_ALIASES = {"cancer": ("ca", "carcinoma"), "carcinoma": ("ca", "cancer"), "tumour": ("tumor",)}
+TOKEN_ALIASES = {"cancer": ("ca", "carcinoma"), "carcinoma": ("ca", "cancer"), "tumour": ("tumor",),
+                 "adenoma": ("macroadenoma", "microadenoma")}
 
 #: Endings that make a single word a condition or operation name ("acromegaly", "costochondritis",
 #: "adrenalectomy"): such one-word titles and index terms are matched in running text too.
@@ -132,7 +133,8 @@ _NOS = re.compile(r"\s+(NOS|NEC|HFQ)\b", re.IGNORECASE)
 _LEAD = re.compile(r"^(other specified|other|unspecified)\s+", re.IGNORECASE)
 _BRACKET = re.compile(r"\s*[\[(][^\])]*[\])]")
 _IN_DCE = re.compile(r"\s+in (diseases|conditions) classified elsewhere$", re.IGNORECASE)
-_SEVERITY = re.compile(r"^(mild|moderate|severe|moderate or severe|mild to moderate)\s+", re.IGNORECASE)
+_SEVERITY = re.compile(r"^(mild|moderate|severe|moderate or severe|mild to moderate|total|partial|subtotal|"
+                       r"unilateral|bilateral|radical)\s+", re.IGNORECASE)
 _WITHOUT = re.compile(r"\s+without (complications?|mention of [a-z ]+|perforation or abscess)$", re.IGNORECASE)
 
 
@@ -157,7 +159,7 @@ def _reorder(t: str) -> list[str]:
     return out
 
 
-_NEOPLASM = re.compile(r"^(secondary )?malignant neoplasms?(?: of |: )(.+)$")
+_NEOPLASM = re.compile(r"^(secondary |benign )?(?:malignant )?neoplasms?(?: of |: )(.+)$")
 _SITE_QUALIFIER = re.compile(r"^(overlapping lesion|other|unspecified|ill-defined|multiple)\b")
 
 
@@ -174,7 +176,11 @@ def _neoplasm_forms(t: str) -> list[str]:
         site = site.strip()
         if not site or len(site.split()) > 4 or _SITE_QUALIFIER.match(site):
             continue
-        if m.group(1):
+        if m.group(1) == "benign ":
+            sites = [site] + ([site[:-6]] if site.endswith(" gland") else [])
+            forms = [f for x in sites for f in (f"benign {x} tumour", f"benign tumour of {x}", f"{x} adenoma",
+                                                 f"adenoma of {x}", f"benign {x} neoplasm")]
+        elif m.group(1):
             forms = [f"{site} metastases", f"metastases to {site}", f"{site} metastasis", f"{site} secondaries",
                      f"metastatic disease of {site}"]
         else:
@@ -593,6 +599,8 @@ class TerminologyIndex:
         fixed: set[int] = set()
         for m in _TEXT_PIECE_RE.finditer(text):
             p = m.group()
+            if _PLURAL_ABBR.match(p):
+                p = p[:-1]          # "PEs", "TIAs": the abbreviation's plural
             k = _key(p)
             if k is None:
                 continue
@@ -628,7 +636,7 @@ class TerminologyIndex:
                    min_score: float = 0.3, fuzzy: bool = True) -> list[Candidate]:
         """Ranked codes for an entity's text: exact phrase > trimmed phrase > fuzzy token overlap.
         fuzzy=False: phrase hits only (cheap; a fuzzy score is at most 0.85)."""
-        keys = pieces(text)
+        keys = pieces(_PLURAL_ABBR_IN_TEXT.sub(r"\1", text))   # "PEs" -> "PE"
         if not keys:
             return []
         systems = {"opcs4"} if label == "PROCEDURE" else {"icd10"} if label in ("DIAGNOSIS", "SYMPTOM") else None
@@ -655,12 +663,12 @@ class TerminologyIndex:
         if not exact_found:  # drop leading / trailing qualifiers ("severe", "bilateral", "stage 2")
             for i in range(1, min(len(keys), 4)):
                 ph = self.phrases.get(tuple(keys[i:]))
-                if ph and len(content(keys[i:])) >= 1:
+                if ph and len(content(keys[i:])) >= 1 and self._droppable(keys[:i], keys[i:]):
                     add(ph.entries, 0.9 - 0.02 * i, "trimmed")
                     break
             for j in range(len(keys) - 1, max(0, len(keys) - 3), -1):
                 ph = self.phrases.get(tuple(keys[:j]))
-                if ph and content(keys[:j]):
+                if ph and content(keys[:j]) and self._droppable(keys[j:], keys[:j]):
                     add(ph.entries, 0.85 - 0.02 * (len(keys) - j), "trimmed")
                     break
         for s, e in self._fuzzy(self.expand(keys), systems, limit=top_k * 4) if fuzzy else ():
@@ -672,6 +680,16 @@ class TerminologyIndex:
         ranked = sorted(scores.values(), key=lambda x: (-round(x[0], 9), x[1].code))[:top_k]
         return [Candidate(code=e.code, system=e.system, score=round(min(1.0, s), 4), title=e.title,
                           source=f"matcher:{e.source}") for s, e in ranked]
+
+    def _droppable(self, dropped: list[str], kept: list[str]) -> bool:
+        """May these words be cut off a mention to reach a phrase? Qualifiers and numbers ("bilateral",
+        "stage 2") yes; a word carrying the diagnosis ("dengue" in "dengue fever") no: the cut
+        words must weigh (IDF) less than half of what is kept."""
+        cut = [k for k in content(dropped) if k not in _QUALIFIERS and not k.isdigit()]
+        if not cut:
+            return True
+        kept_w = sum(self.idf.get(k, 0.0) for k in content(kept))
+        return sum(self.idf.get(k, 2.0) for k in cut) < 0.5 * kept_w
 
     def _add_siblings(self, scores: dict[tuple[str, str], tuple[float, Entry]], n: int = 3) -> None:
         """When a mention names a category ("CKD", "PCI", "gastric ulcer") and the best match is one
@@ -805,6 +823,8 @@ class TerminologyIndex:
 
 
 _TEXT_PIECE_RE = re.compile(r"[^\W\d_]+|[0-9]+|#")
+_PLURAL_ABBR = re.compile(r"^[A-Z]{2,5}s$")
+_PLURAL_ABBR_IN_TEXT = re.compile(r"\b([A-Z]{2,5})s\b")
 
 
 @lru_cache(maxsize=200_000)
