@@ -29,6 +29,8 @@ STYLES = ("structured", "bullets", "narrative", "gp_letter", "handover", "op_not
           "consultant_letter", "surgical_discharge", "ed_summary")
 UNCERTAIN_RULES = ("main_only", "never", "always")
 _TERSE = {"bullets", "handover", "ed_summary", "problem_list", "op_note"}
+# endoscopies and ERCP: no theatre operation note / surgical discharge for these
+_ENDOSCOPY = ("G4", "H2", "E48", "E49", "E50", "E51", "M45", "J38", "J39", "J40", "J41", "J42", "J43", "J44", "J45")
 
 # conditions that cannot both be coded in one episode (besides sharing a 3-character category)
 _GROUPS = {
@@ -577,6 +579,7 @@ class Generator:
         rng = self.rng
         surgical = bool(p.procs) and p.procs[0].code[0] not in "UX" and p.procs[0].code not in _MINOR_PROCS \
             and p.procs[0].code[:3] not in ("E85", "X40", "K63", "R24", "R15", "R14", "R21", "R22") \
+            and not p.procs[0].code.startswith(_ENDOSCOPY) \
             and p.spec in ("surg", "ortho", "uro", "gyn", "obs", "ophth", "ent", "vasc", "plastics", "derm")
         planned = p.admission in ("elective", "day case")
         w = {"structured": 30, "bullets": 17, "narrative": 18, "gp_letter": 14, "handover": 0 if planned else 3, "problem_list": 6, "epr": 13,
