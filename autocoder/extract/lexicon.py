@@ -599,7 +599,7 @@ class TerminologyIndex:
         fixed: set[int] = set()
         for m in _TEXT_PIECE_RE.finditer(text):
             p = m.group()
-            if _PLURAL_ABBR.match(p):
+            if _PLURAL_ABBR.match(p) and p not in _PLURAL_SKIP:
                 p = p[:-1]          # "PEs", "TIAs": the abbreviation's plural
             k = _key(p)
             if k is None:
@@ -825,6 +825,8 @@ class TerminologyIndex:
 _TEXT_PIECE_RE = re.compile(r"[^\W\d_]+|[0-9]+|#")
 _PLURAL_ABBR = re.compile(r"^[A-Z]{2,5}s$")
 _PLURAL_ABBR_IN_TEXT = re.compile(r"\b([A-Z]{2,5})s\b")
+#: plurals that head a list rather than name a condition ("Allergies/ADRs: none")
+_PLURAL_SKIP = frozenset(["ADRs"])
 
 
 @lru_cache(maxsize=200_000)
