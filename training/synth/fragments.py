@@ -264,6 +264,14 @@ PLANS = [
     "review in 48 h with bloods", "memory clinic referral", "alcohol liaison team follow up", "discharged home",
     "Discharge to usual residence", "repeat LFTs in 4 weeks", "CT chest in 3 months", "OGD in 6 weeks",
 ]
+# plans that fit any adult letter (story.PLANS_BY_GROUP adds the condition's own)
+GENERIC_PLANS = [
+    "GP to recheck U&E in 1 week", "GP to repeat bloods in 2 weeks", "OP clinic in 6 weeks", "follow up in {spec} clinic",
+    "no follow up required", "safety-netted, return if worse", "physio referral made", "OT assessment completed, home with POC",
+    "for PT/OT at home", "to see specialist nurse", "to attend ambulatory care for bloods", "dietitian review", "review in 48 h with bloods",
+    "discharged home", "Discharge to usual residence", "GP to review medicines in 4 weeks", "[medicines reconciled|TTOs checked] by pharmacy",
+    "[written information|leaflet] given", "return to ED if worse", "GP to review in 2 weeks",
+]
 
 OPENERS = [
     "{pt} was admitted with {sym}.", "{pt} presented to ED with {sym}.", "Thank you for seeing {pt}, who was admitted with {sym}.",

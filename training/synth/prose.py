@@ -23,6 +23,7 @@ from .styles import (
     _meds,
     _pmh_items,
     _pt,
+    _sample_plans,
     _sentence_list,
     _symptoms_writer,
     _trap_writer,
@@ -310,7 +311,7 @@ def dx_block(g, p, doc, hf: int, lf: str, merged_items=None) -> None:
 
 def _plan_items(g, p, doc, k: tuple[int, int] = (1, 3)) -> list:
     rng = g.rng
-    items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(*k))]
+    items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in _sample_plans(rng, p, k=rng.randint(*k))]
     items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     rng.shuffle(items)

@@ -31,12 +31,31 @@ def _ctx(p) -> str:
 
 
 def _fx(p, name: str) -> list:
-    """The fragment list for the patient's context (obstetric, neonatal, paediatric, adult)."""
+    """The fragment list for the patient's context (obstetric, neonatal, paediatric, adult). Adult plans
+    are the condition's own follow-up (story.PLANS_BY_GROUP) mixed with generic ones."""
     ctx = _ctx(p)
+    if name == "PLANS" and not ctx:
+        return F.GENERIC_PLANS
     got = getattr(F, ctx + name, None)
     if got is None and ctx == "NEO_":
         got = getattr(F, "PAED_" + name, None)
     return got or getattr(F, name)
+
+
+def _sample_plans(rng: random.Random, p, k: int) -> list[str]:
+    """k follow-up items: usually one that fits the condition (story.PLANS_BY_GROUP), the rest generic."""
+    pool = _fx(p, "PLANS")
+    own: list[str] = []
+    if not _ctx(p):
+        from . import story as S
+
+        mine = S.PLANS_BY_GROUP.get(S.group_of(p.main.concept.code, p.symptom_main), [])
+        if mine and rng.random() < 0.85:
+            own = rng.sample(mine, k=min(len(mine), rng.randint(1, 2)))
+    rest = rng.sample(pool, k=max(0, min(len(pool), k - len(own))))
+    out = own + rest
+    rng.shuffle(out)
+    return out
 
 
 def _agesex(rng: random.Random, p) -> str:
@@ -538,7 +557,7 @@ def structured(g, p, doc) -> None:
 
     def plan():
         doc.lit(_heading(rng, "plan", hf))
-        items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 4))]
+        items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in _sample_plans(rng, p, k=rng.randint(1, 4))]
         items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
         items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
         rng.shuffle(items)
@@ -656,7 +675,7 @@ def bullets(g, p, doc) -> None:
     if rng.random() < 0.5:
         doc.lit(rng.choice(["SH: ", "Social: ", "Soc: "]) + rng.choice(F.SOCIAL_CHILD if p.age < 16 else _fx(p, "SOCIAL")) + "\n")
     doc.lit(rng.choice(["GP: ", "Plan: ", "F/U: ", "Actions: "]))
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 4))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in _sample_plans(rng, p, k=rng.randint(1, 4))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     rng.shuffle(plan_items)
@@ -691,7 +710,7 @@ def narrative(g, p, doc) -> None:
     if p.verbosity >= 1:
         doc.lit(rng.choice(["Medication changes: ", "Changes to medicines: "]) +
                 ", ".join([rng.choice(F.STARTED).format(d=d) for d in _meds(g, p)[:2]] + rng.sample(F.STOPPED, k=1)) + ".\n\n")
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in _sample_plans(rng, p, k=rng.randint(1, 3))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     rng.shuffle(plan_items)
@@ -733,7 +752,7 @@ def gp_letter(g, p, doc) -> None:
         _sentence_list(g, doc, rng.choice(["There is a family history: ", "Family history: "]),
                        [_trap_writer(g, p, doc, "family", c) for c in p.family])
     doc.lit("\n\n")
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in _sample_plans(rng, p, k=rng.randint(1, 3))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     rng.shuffle(plan_items)
@@ -789,7 +808,7 @@ def handover(g, p, doc) -> None:
         doc.lit("; ")
     plan_items = [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical] + \
         [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
-    plan_items.append(lambda: doc.lit(rng.choice(_fx(p, "PLANS")).format(spec=p.specialty)))
+    plan_items.append(lambda: doc.lit(_sample_plans(rng, p, 1)[0].format(spec=p.specialty)))
     _write_list(doc, plan_items, "semicolon")
     doc.lit(rng.choice(["Outcome: discharged " + _date(rng), "Discharged home.", "d/c home after " + str(rng.randint(1, 12)) + " days",
                         "Now MFFD, discharged."]))
@@ -911,7 +930,7 @@ def problem_list(g, p, doc) -> None:
     if rng.random() < 0.3:
         doc.lit(rng.choice(["Social: ", "SH: "]) + rng.choice(F.SOCIAL_CHILD if p.age < 16 else _fx(p, "SOCIAL")) + "\n")
     doc.lit(rng.choice(["Plan: ", "GP: ", "Follow-up: "]))
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 4))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in _sample_plans(rng, p, k=rng.randint(1, 4))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     _write_list(doc, plan_items, "semicolon")
 
@@ -959,7 +978,7 @@ def epr(g, p, doc) -> None:
         doc.lit("  " + " | ".join([parts[0], parts[1] if len(parts) > 1 else "", rng.choice(["Continued", "New", "Changed", "Continued"])]) + "\n")
     doc.lit("Allergies: " + rng.choice(_fx(p, "ALLERGIES")) + "\n")
     doc.lit(rng.choice(["Information for GP\n", "ACTIONS FOR GP\n", "GP Actions\n", "Follow-up\n"]))
-    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in rng.sample(_fx(p, "PLANS"), k=rng.randint(1, 3))]
+    plan_items = [(lambda s=s: doc.lit(s.format(spec=p.specialty))) for s in _sample_plans(rng, p, k=rng.randint(1, 3))]
     plan_items += [_trap_writer(g, p, doc, "hypothetical", c) for c in p.hypothetical]
     plan_items += [_trap_writer(g, p, doc, "uncertain", c) for c in p.uncertain]
     rng.shuffle(plan_items)
