@@ -66,7 +66,8 @@ def _say(doc, s: str, v: dict) -> None:
     doc.lit(s)
 
 
-_EXCLUDE = {"aki": {"cr", "ur"}, "gi_bleed": {"hb", "ur"}, "haem": {"hb", "plt"}, "metabolic": {"na", "k"}, "liver": {"lft", "plt"},
+_EXCLUDE = {"aki": {"cr", "ur"}, "gi_bleed": {"hb", "ur"}, "haem": {"hb", "plt"}, "metabolic": {"na", "k", "alb"},
+            "liver": {"lft", "plt", "inr", "alb"},
             "dka": {"glu", "na", "k"}, "diabetes": {"glu"}, "hypo": {"glu"}, "hpb": {"lft", "crp", "wcc"}, "alcohol": {"lft"},
             "cancer": {"hb", "lft"}, "hf": {"na", "cr"}}
 _INFLAM = {"pneumonia", "lrti", "airways", "uti", "sepsis", "skin", "surg_abdo", "lower_gi", "inflam", "throat", "ear_nose", "cognitive"}
@@ -88,7 +89,9 @@ def bloods_line(g, p) -> str:
     if any(c.startswith(("D5", "D6", "O99.0")) for c in codes):
         skip |= {"hb", "plt"}
     if any(c.startswith(("K7", "B1")) for c in codes):
-        skip |= {"lft"}
+        skip |= {"lft", "inr", "alb"}
+    if any(c.startswith(("E4", "E5", "E6")) for c in codes):
+        skip |= {"alb"}
     if any(c.startswith(("E10", "E11", "E13", "E14", "E16")) for c in codes):
         skip |= {"glu"}
     n = rng.randint
@@ -189,6 +192,8 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
                    "lower_uro", "stone", "dka", "diabetes", "pressure") and verb >= 1 and rng.random() < 0.5:
             _say(doc, rng.choice(S.VITALS) + " ", v)
     res = S.frag(rng, grp, "ix", v, k=rng.randint(1 + (verb >= 2), 2 + (verb >= 2)))
+    if p.main.mode == "uncertain":  # a main condition left unconfirmed has no confirmatory result
+        res = [x for x in res if "confirm" not in x and "diagnos" not in x] or S.frag(rng, "symptom", "ix", v)
     if rng.random() < 0.6:
         res += _investigations(g, p)[:1 + verb // 2]
     x = "; ".join(res) if rng.random() < 0.5 else ", ".join(res[:-1]) + (" and " if len(res) > 1 else "") + res[-1]
