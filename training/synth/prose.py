@@ -101,7 +101,8 @@ def bloods_line(g, p) -> str:
             ("cr", f"creatinine {cr0}"), ("crp", f"CRP {n(1, 9)}"), ("lft", "LFTs normal"), ("glu", f"glucose {round(rng.uniform(4.4, 7.2), 1)}"),
             ("alb", f"albumin {n(35, 44)}"), ("mg", f"Mg {round(rng.uniform(0.75, 0.98), 2)}"), ("inr", f"INR {round(rng.uniform(0.9, 1.2), 1)}")]
     keep = [t for k, t in vals if k not in skip]
-    keep = keep[:rng.randint(3, len(keep))] if rng.random() < 0.5 else rng.sample(keep, k=rng.randint(3, min(7, len(keep))))
+    lo = min(3, len(keep))
+    keep = keep[:rng.randint(lo, len(keep))] if rng.random() < 0.5 else rng.sample(keep, k=rng.randint(lo, min(7, len(keep))))
     sep = rng.choice([", ", "; ", " | ", ", "])
     return rng.choice(["Admission bloods: ", "Bloods: ", "Bloods on admission - ", "Routine bloods: ", "FBC/U&E/LFT: ", "Bloods on arrival: "]) + \
         sep.join(keep)
