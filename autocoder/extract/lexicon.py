@@ -192,6 +192,27 @@ def _neoplasm_forms(t: str) -> list[str]:
     return out
 
 
+def _or_sites(t: str) -> list[str]:
+    """'injury of liver or gallbladder' -> 'injury of liver', 'injury of gallbladder' (then re-ordered to
+    'liver injury'): a title covering two sites is found by a mention of either."""
+    if t.count(" of ") != 1 or " or " not in t or any(w in t for w in (",", " with ", " and ", ":")):
+        return []
+    head, tail = t.split(" of ", 1)
+    parts = [x.strip() for x in tail.split(" or ")]
+    if len(head.split()) > 3 or any(not x or len(x.split()) > 3 for x in parts):
+        return []
+    return [f"{head} of {x}" for x in parts]
+
+
+def _organ_word(t: str) -> list[str]:
+    """'cardiac arrhythmia' -> 'arrhythmia': an organ adjective before a one-word condition name
+    (one with a clinical ending) may be left out in letters."""
+    w = t.split()
+    if len(w) == 2 and w[0] in ADJECTIVES and w[1].endswith(CLINICAL_SUFFIXES) and len(w[1]) >= 7:
+        return [w[1]]
+    return []
+
+
 def _and_halves(t: str) -> list[str]:
     """'acromegaly and pituitary gigantism' -> 'acromegaly', 'pituitary gigantism': a title naming two
     conditions is found by either. Not for 'X of A and B' (the halves would lose their head)."""
@@ -237,6 +258,11 @@ def title_variants(title: str) -> list[tuple[str, float]]:
             out.setdefault(r, p + 0.03)
         for r in _and_halves(base):
             out.setdefault(r, p + 0.06)
+        for r in _or_sites(base):
+            out.setdefault(r, p + 0.04)
+    for base, p in list(out.items()):
+        for r in _organ_word(base):
+            out.setdefault(r, p + 0.08)
     for base, p in list(out.items()):
         for r in _reorder(base):
             out.setdefault(r, p + 0.02)
