@@ -189,8 +189,7 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
         for s in ex[1:]:
             _say(doc, " " + s, v)
         doc.lit(" ")
-        if grp in ("symptom", "generic", "collapse", "neuro", "cognitive", "metabolic", "cancer", "haem", "joint", "back", "hernia",
-                   "lower_uro", "stone", "dka", "diabetes", "pressure") and verb >= 1 and rng.random() < 0.5:
+        if not any(w in " ".join(ex) for w in ("HR", "BP", "Saturations", "Temperature", "Obs")) and verb >= 1 and rng.random() < 0.5:
             _say(doc, rng.choice(S.VITALS) + " ", v)
     res = S.frag(rng, grp, "ix", v, k=rng.randint(1 + (verb >= 2), 2 + (verb >= 2)))
     if p.main.mode == "uncertain":  # a main condition left unconfirmed has no confirmatory result
@@ -212,7 +211,7 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
     if state_dx and not planned:
         _dx_statement(g, p, doc, v, main)
         doc.lit(" ")
-        if verb >= 1 and rng.random() < 0.5:
+        if verb >= 1 and rng.random() < 0.6:
             _say(doc, rng.choice(S.REASONING) + " ", v)
     for s in S.frag(rng, grp, "mx", v, k=rng.randint(1 + (verb >= 3), 2 + (verb >= 2))):
         _say(doc, s + " ", v)
@@ -262,7 +261,7 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
     if para_break and verb >= 1 and rng.random() < 0.75:
         doc.lit(sep)
         if p.age >= 16 and rng.random() < 0.5:
-            doc.lit(rng.choice(F.SOCIAL) + " ")
+            doc.lit(rng.choice(_fx(p, "SOCIAL")) + " ")
         _say(doc, " ".join(rng.sample(S.PLAN_PROSE, k=rng.randint(1, verb))) + " ", v)
     if verb >= 2 and rng.random() < 0.6:
         disc = _fx(p, "DISCUSS")

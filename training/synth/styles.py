@@ -36,6 +36,9 @@ def _fx(p, name: str) -> list:
     ctx = _ctx(p)
     if name == "PLANS" and not ctx:
         return F.GENERIC_PLANS
+    if name == "SOCIAL" and not ctx:  # "lives with wife" only for men, "husband" only for women
+        drop = "husband" if p.sex == "M" else "wife"
+        return [x for x in F.SOCIAL if drop not in x]
     got = getattr(F, ctx + name, None)
     if got is None and ctx == "NEO_":
         got = getattr(F, "PAED_" + name, None)
@@ -579,7 +582,7 @@ def structured(g, p, doc) -> None:
 
     order = [dx, pmh_sec, pc, exam, course, ix, px, meds, changes, allergy, social, fh, plan]
     optional = {pc, ix, allergy, social, meds, exam, changes}
-    keep = 0.35 + 0.15 * p.verbosity
+    keep = 0.45 + 0.15 * p.verbosity
     order = [s for s in order if s not in optional or rng.random() < keep]
     for _ in range(rng.randint(0, 3)):
         i = rng.randrange(len(order) - 1)
@@ -610,7 +613,7 @@ def bullets(g, p, doc) -> None:
     for it, w in zip(p.secondaries, secs):
         doc.lit(rng.choice(["+ ", "- ", "also ", "& "]))
         w()
-        if it.concept.code != "Z37.0" and rng.random() < 0.5 + 0.1 * p.verbosity:
+        if it.concept.code != "Z37.0" and rng.random() < 0.65 + 0.1 * p.verbosity:
             from . import story as S0
 
             doc.lit(rng.choice([" - ", ": ", ". "]) + S0.frag(rng, S0.group_of(it.concept.code), "mx", _vals0(g, p))[0])
@@ -654,9 +657,15 @@ def bullets(g, p, doc) -> None:
                 (" ".join(S.frag(rng, grp, "mx", v, k=rng.randint(1, 3))) if (story_ok and rng.random() < 0.7) else _tx(g, p)) + "\n")
     if story_ok and rng.random() < 0.55 + 0.15 * p.verbosity:
         doc.lit(rng.choice(["Progress: ", "Course: ", ""]) + " ".join(S.frag(rng, grp, "resp", v, k=rng.randint(1, 3))) + "\n")
-        if p.los > 2 and rng.random() < 0.5:
-            ev = rng.choice([d for d in F.DAYS if "{pr}" not in d])
-            doc.lit(rng.choice(["D{d}: ", "Day {d} - ", "D{d} "]).format(d=rng.randint(2, p.los)) + ev + "\n")
+        if p.los > 2 and rng.random() < 0.6:
+            evs = [d for d in F.DAYS if "{pr}" not in d and (p.procs or not any(w in d for w in ("drain", "wound", "catheter")))]
+            for day in sorted(rng.sample(range(2, p.los + 1), k=min(p.los - 1, rng.randint(1, 3)))):
+                doc.lit(rng.choice(["D{d}: ", "Day {d} - ", "D{d} "]).format(d=day) + rng.choice(evs) + "\n")
+    if rng.random() < 0.35 and story_ok:
+        doc.lit(rng.choice(["Obs: ", "Obs on d/c: ", "Vitals: "]) + f"HR {rng.randint(62, 96)}, BP {rng.randint(108, 158)}/{rng.randint(58, 88)}, "
+                f"RR {rng.randint(12, 19)}, sats {rng.randint(94, 99)}% RA, T {round(rng.uniform(36.1, 37.3), 1)}\n")
+    if rng.random() < 0.4:
+        doc.lit(rng.choice(["D/c: ", "Condition: ", "On d/c: "]) + rng.choice(_fx(p, "CONDITION")).format(d=max(1, p.los)) + "\n")
     if procs:
         doc.lit(rng.choice(["Proc: ", "Px: ", "Procedures: ", "Op: "]))
         _write_list(doc, procs, rng.choice(("inline", "semicolon")))
