@@ -129,7 +129,7 @@ ABBREVIATIONS: dict[str, list[str]] = {
     "management": ["mx"], "diagnosis": ["dx"], "shortness of breath": ["SOB"], "on examination": ["O/E"], "review": ["r/v"],
     "hours": ["hrs"], "minutes": ["mins"], "because of": ["due to", "2/2"], "normal": ["nml", "NAD"], "regular": ["reg"],
     "medication": ["meds"], "medicines": ["meds"], "investigation": ["ix"], "general practitioner": ["GP"],
-    "haemoglobin": ["Hb"], "creatinine": ["Cr", "creat"], "potassium": ["K"], "sodium": ["Na"], "oxygen": ["O2"],
+    "within normal limits": ["WNL", "NAD"], "haemoglobin": ["Hb"], "creatinine": ["Cr", "creat"], "potassium": ["K"], "sodium": ["Na"], "oxygen": ["O2"],
 }
 _RARE = {"with", "and", "normal", "patient", "discharge", "review"}  # abbreviated only now and then
 
