@@ -169,8 +169,10 @@ def rich_course(g, p, doc, para_break: bool = True, state_dx: bool = True, bg: b
         comorbs = [_item_writer(g, p, doc, it) for it in p.comorbs[:3]]
         use_bg = bool(comorbs) and (bg if bg is not None else rng.random() < 0.35)
         if use_bg:
+            bgw = comorbs + ([_trap_writer(g, p, doc, "historical", c) for c in p.historical] if rng.random() < 0.5 else [])
+            rng.shuffle(bgw)
             doc.tpl(rng.choice(S.BG_OPENINGS).format_map({**v, "bg": "{bg}", "sym": "{sym}"}),
-                    bg=lambda: _join(doc, comorbs), sym=_symptoms_writer(g, p, doc))
+                    bg=lambda: _join(doc, bgw), sym=_symptoms_writer(g, p, doc))
         else:
             doc.tpl(rng.choice(S.OPENINGS).format_map({**v, "sym": "{sym}"}), sym=_symptoms_writer(g, p, doc))
         doc.lit(" ")
