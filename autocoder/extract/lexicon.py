@@ -835,9 +835,13 @@ class TerminologyIndex:
                 counts[t] += 1
         out = []
         ng = len(grams)
+        bound = SequenceMatcher(None, "", tok)   # quick_ratio() >= ratio(), and cheap with tok fixed
         for t, c in counts.items():
             # cheap trigram-overlap bound first; SequenceMatcher only for plausible neighbours
             if c < (1 if min_sim < 0.8 else 2) or abs(len(t) - len(tok)) > 2 or c < (0.25 if min_sim < 0.8 else 0.4) * ng:
+                continue
+            bound.set_seq1(t)
+            if bound.quick_ratio() < min_sim:
                 continue
             sim = SequenceMatcher(None, tok, t).ratio()
             if sim >= min_sim:
