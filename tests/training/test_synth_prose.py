@@ -95,3 +95,13 @@ def test_synth_prose_is_less_templated_than_a_fixed_template_corpus(corpus):
     assert t["repeated_sentence_share"] < 0.25 and t["distinct_sentence_ratio"] > 0.55, t
     fixed = templatedness(["The patient was admitted with pneumonia and treated with antibiotics. " * 5] * 50)
     assert fixed["distinct_5gram_ratio"] < t["distinct_5gram_ratio"]
+
+
+def test_synth_prose_no_normal_haemoglobin_when_anaemia_is_coded(corpus):
+    n = 0
+    for ep in corpus:
+        if any(c.startswith(("D50", "D51", "D62", "D64")) for c in ep.diagnoses):
+            n += 1
+            for m in re.finditer(r"\bHb (\d+)", ep.text):
+                assert int(m.group(1)) < 120, (ep.id, ep.text[max(0, m.start() - 40):m.end()])
+    assert n > 10

@@ -9,6 +9,8 @@ comorbidities woven into the prose. The content per clinical group lives in stor
 
 from __future__ import annotations
 
+import re
+
 from . import fragments as F
 from . import story as S
 from .styles import (
@@ -73,10 +75,8 @@ _EXCLUDE = {"aki": {"cr", "ur"}, "gi_bleed": {"hb", "ur"}, "haem": {"hb", "plt"}
 _INFLAM = {"pneumonia", "lrti", "airways", "uti", "sepsis", "skin", "surg_abdo", "lower_gi", "inflam", "throat", "ear_nose", "cognitive"}
 
 
-def bloods_line(g, p) -> str:
-    """Admission bloods with values in or near the normal range, leaving out every analyte that a coded
-    condition of the letter would make abnormal (creatinine with AKI/CKD, Hb with anaemia or bleeding, ...)."""
-    rng = g.rng
+def skipped_analytes(p) -> set[str]:
+    """Analytes a coded condition of the letter makes abnormal: filler must not report them as normal."""
     groups = {S.group_of(p.main.concept.code, p.symptom_main)} | {S.group_of(it.concept.code) for it in p.secondaries}
     skip: set[str] = set()
     for grp in groups:
@@ -94,6 +94,28 @@ def bloods_line(g, p) -> str:
         skip |= {"alb"}
     if any(c.startswith(("E10", "E11", "E13", "E14", "E16")) for c in codes):
         skip |= {"glu"}
+    return skip
+
+
+_ANALYTE_WORDS = {"hb": r"\bHb\b", "wcc": r"\bWCC\b", "plt": r"\bplt\b", "na": r"\bNa\b", "k": r"\bK\b", "ur": r"\b(?:Ur|urea)\b",
+                  "cr": r"\b(?:Cr|creatinine)\b|\beGFR\b", "crp": r"\bCRP\b", "lft": r"\bLFTs?\b", "glu": r"\bglucose\b",
+                  "alb": r"\balbumin\b", "inr": r"\bINR\b"}
+
+
+def keep_results(p, results: list[str]) -> list[str]:
+    """Generic filler results without the analytes a coded condition makes abnormal ("Hb 131" with anaemia)."""
+    skip = skipped_analytes(p)
+    if not skip:
+        return results
+    pat = re.compile("|".join(_ANALYTE_WORDS[k] for k in skip if k in _ANALYTE_WORDS))
+    return [r for r in results if not pat.search(r)]
+
+
+def bloods_line(g, p) -> str:
+    """Admission bloods with values in or near the normal range, leaving out every analyte that a coded
+    condition of the letter would make abnormal (creatinine with AKI/CKD, Hb with anaemia or bleeding, ...)."""
+    rng = g.rng
+    skip = skipped_analytes(p)
     n = rng.randint
     cr0 = n(55, 95)
     vals = [("hb", f"Hb {n(121, 158)}"), ("wcc", f"WCC {round(rng.uniform(4.5, 10.5), 1)}"), ("plt", f"plt {n(170, 390)}"),

@@ -589,6 +589,8 @@ def values(rng: random.Random, p) -> dict:
     he = p.sex == "M"
     r, u = rng.randint, rng.uniform
     cr0 = r(60, 100)
+    anaemic = any(c.startswith(("D5", "D60", "D61", "D62", "D63", "D64", "O99.0"))
+                  for it in [p.main] + p.secondaries + p.comorbs for c in it.concept.codes)
     return {
         "he": "he" if he else "she", "He": "He" if he else "She", "his": "his" if he else "her", "His": "His" if he else "Her",
         "him": "him" if he else "her", "side": p.side, "n": r(2, 7), "n2": r(2, 4), "d": r(2, max(3, p.los)), "hrs": r(2, 14),
@@ -602,7 +604,7 @@ def values(rng: random.Random, p) -> dict:
                                 "dynamic ST changes"]),
         "ef": r(50, 62), "ef_lo": r(20, 40), "bnp": f"{r(1200, 9800):,}", "k": round(u(3.8, 4.8), 1), "calf": "soft and non-tender",
         "wells": r(4, 8), "power": r(2, 4), "power2": r(4, 5), "nihss": r(3, 14), "abpi": round(u(0.3, 0.6), 2),
-        "hb": r(118, 145), "hb_lo": r(68, 92), "urea_hi": round(u(14, 32), 1), "gbs": r(6, 14), "bili": r(45, 180), "alp": r(180, 420),
+        "hb": (hb := r(88, 99) if anaemic else r(118, 145)), "hb_lo": r(62, hb - 8), "urea_hi": round(u(14, 32), 1), "gbs": r(6, 14), "bili": r(45, 180), "alp": r(180, 420),
         "lipase": f"{r(900, 4200):,}", "alt": r(80, 420), "inr_hi": round(u(1.4, 2.2), 1), "alb": r(22, 30),
         "quadrant": rng.choice(["right iliac fossa", "left iliac fossa", "lower abdomen", "central abdomen"]),
         "lac": round(u(3.2, 6.5), 1), "lac_lo": round(u(0.9, 1.8), 1), "abx_days": rng.choice((7, 10, 14)), "cr0": cr0,

@@ -279,8 +279,12 @@ def _investigations(g, p) -> list[str]:
     key = p.main.concept.code[:3]
     res = list(rng.sample(F.INV_BY_CODE.get(key, []), k=min(len(F.INV_BY_CODE.get(key, [])), rng.randint(1, 3))))
     inv = _fx(p, "INV") if _ctx(p) else F.GENERIC_INV
-    res += rng.sample(inv, k=min(len(inv), rng.randint(1, 4)))
-    return [r.format(side=p.side, **nums) for r in res]
+    generic = rng.sample(inv, k=min(len(inv), rng.randint(1, 4)))
+    from .prose import keep_results
+
+    res += keep_results(p, generic)  # no "normal" Hb / creatinine / CRP when a coded condition makes it abnormal
+    return [r.format(side=p.side, **nums) for r in res] or [rng.choice(["full results on the EPR", "see EPR for results",
+                                                                          "results as per the electronic record"])]
 
 
 def _tx(g, p) -> str:
