@@ -589,8 +589,11 @@ def values(rng: random.Random, p) -> dict:
     he = p.sex == "M"
     r, u = rng.randint, rng.uniform
     cr0 = r(60, 100)
-    anaemic = any(c.startswith(("D5", "D60", "D61", "D62", "D63", "D64", "O99.0"))
-                  for it in [p.main] + p.secondaries + p.comorbs for c in it.concept.codes)
+    codes = [c for it in [p.main] + p.secondaries + p.comorbs for c in it.concept.codes]
+    anaemic = any(c.startswith(("D5", "D60", "D61", "D62", "D63", "D64", "O99.0")) for c in codes)
+    if any(c.startswith("N18") for c in codes):
+        cr0 = r(130, 260)  # CKD: the baseline creatinine is not normal
+    k = round(u(2.6, 3.2), 1) if "E87.6" in codes else round(u(6.0, 6.9), 1) if "E87.5" in codes else round(u(3.8, 4.8), 1)
     return {
         "he": "he" if he else "she", "He": "He" if he else "She", "his": "his" if he else "her", "His": "His" if he else "Her",
         "him": "him" if he else "her", "side": p.side, "n": r(2, 7), "n2": r(2, 4), "d": r(2, max(3, p.los)), "hrs": r(2, 14),
@@ -602,7 +605,7 @@ def values(rng: random.Random, p) -> dict:
         "pco2": round(u(6.4, 8.9), 1), "po2": round(u(7.2, 8.9), 1), "trop1": r(30, 180), "trop2": r(220, 2400),
         "ecg_isch": rng.choice(["ST depression in the lateral leads", "T-wave inversion in V1-V4", "ST elevation in the inferior leads",
                                 "dynamic ST changes"]),
-        "ef": r(50, 62), "ef_lo": r(20, 40), "bnp": f"{r(1200, 9800):,}", "k": round(u(3.8, 4.8), 1), "calf": "soft and non-tender",
+        "ef": r(50, 62), "ef_lo": r(20, 40), "bnp": f"{r(1200, 9800):,}", "k": k, "calf": "soft and non-tender",
         "wells": r(4, 8), "power": r(2, 4), "power2": r(4, 5), "nihss": r(3, 14), "abpi": round(u(0.3, 0.6), 2),
         "hb": (hb := r(88, 99) if anaemic else r(118, 145)), "hb_lo": r(62, hb - 8), "urea_hi": round(u(14, 32), 1), "gbs": r(6, 14), "bili": r(45, 180), "alp": r(180, 420),
         "lipase": f"{r(900, 4200):,}", "alt": r(80, 420), "inr_hi": round(u(1.4, 2.2), 1), "alb": r(22, 30),
