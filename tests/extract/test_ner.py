@@ -45,6 +45,16 @@ def test_ner_train_save_load_and_extract(tmp_path, fake_terminology):
     assert any(e.source in ("ner", "ner+matcher") for e in ents)
     for e in ents:
         assert text[e.start:e.end] == e.text
+    # the extractor runs the NER's matrix products on OpenBLAS: same spans as thinc's own BLIS
+    import spacy
+
+    from autocoder.extract.ner import OpenBlasOps
+
+    assert all(isinstance(node.ops, OpenBlasOps) for node in ex.nlp.get_pipe("tok2vec").model.walk())
+    plain = spacy.load(out)
+    letters = [text, "Diagnosis: pneumonia, AKI. Procedures: OGD. PMH: COPD, T2DM, HTN."]
+    assert [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in plain.pipe(letters)] == \
+        [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in ex.nlp.pipe(letters)]
 
 
 def test_ner_augment_rewords_spans_with_consistent_offsets():

@@ -35,3 +35,17 @@ def test_sentences_split_lines_bullets_and_queries(clinical_nlp):
     assert "no DVT." in sents
     assert any(s.startswith("no DVT.") or s == "no DVT." for s in sents)
     assert "with a soft\nwrap here." in sents
+
+
+def test_tokenizer_sentence_starts_edge_cases(clinical_nlp):
+    from autocoder.extract.sentences import split_sentences
+
+    assert len(split_sentences(clinical_nlp(""))) == 0
+    one = split_sentences(clinical_nlp("COPD"))
+    assert [s.text for s in one.sents] == ["COPD"]
+    doc = split_sentences(clinical_nlp("No chest pain"))   # one sentence: still marked as annotated
+    assert doc.has_annotation("SENT_START") and len(list(doc.sents)) == 1
+    assert [t.is_sent_start for t in doc] == [True, False, None]
+    # a new line and ". " before a "?" query or a capital both start sentences
+    doc = split_sentences(clinical_nlp("Cough x3/7.\n?PE. Then home"))
+    assert [s.text for s in doc.sents] == ["Cough x3/7.\n", "?PE.", "Then home"]
