@@ -551,6 +551,10 @@ class TerminologyIndex:
         self._fix_cache: dict[str, str | None] = {}
         self._tri: dict[str, set[str]] = defaultdict(set)
         self.vocab: set[str] = {k for keys in self.phrases for k in keys}
+        self._shape: dict[tuple[int, str, str], list[str]] = defaultdict(list)
+        for t in sorted(self.vocab):
+            if 6 <= len(t) <= 8 and t.isalpha():
+                self._shape[(len(t), t[0], t[-1])].append(t)
         for t in self.vocab:
             if len(t) >= 4 and t.isalpha():
                 for g in _trigrams(t):
@@ -569,11 +573,14 @@ class TerminologyIndex:
         cached = self._fix_cache.get(key, False)
         if cached is not False:
             return cached
+        if self._word_form(key):
+            self._fix_cache[key] = None
+            return None
         best: list[tuple[int, str]] = []
         limit = 1 if len(key) < 9 else 2
         for cand, _ in self._near(key, min_sim=0.7):
-            if cand[0] != key[0] and len(key) < 9:
-                continue   # a short misspelling keeps its first letter
+            if cand[0] != key[0] or _flips_prefix(key, cand):
+                continue   # a misspelling keeps its first letter; hypo- never becomes hyper-
             d = _osa_distance(key, cand, limit)
             if d <= limit:
                 best.append((d, cand))
@@ -584,11 +591,35 @@ class TerminologyIndex:
             tied = [c for d, c in best if d == d0]
             if len({stem(c) for c in tied}) == 1:   # "diseaes": "disease" and "diseases" agree
                 tied = [min(tied, key=len)]
-            if len(tied) == 1 and (len(key) >= 7 or _is_swap(key, tied[0])):
-                fix = tied[0]
+            if len(tied) == 1 and (len(key) >= 7 or _is_swap(key, tied[0])) \
+                    and tied[0] not in key and key not in tied[0]:
+                fix = tied[0]   # (never a prefix / suffix away: "inpatient" is not "patient")
+        elif 6 <= len(key) <= 8:
+            # a letter out of place in a short word ("athsma"): only a word with the same letters
+            # and the same first and last letters, and only when it is the one such word
+            same = [w for w in self._shape.get((len(key), key[0], key[-1]), ())
+                    if sorted(w) == sorted(key) and _osa_distance(key, w, 2) <= 2]
+            if len(same) == 1:
+                fix = same[0]
         if len(self._fix_cache) < 200_000:
             self._fix_cache[key] = fix
         return fix
+
+    def _word_form(self, key: str) -> bool:
+        """Is this an ordinary form of a known word rather than a misspelling? Inflections
+        ("started", "radiating", "initially", "features") and negated forms ("uncomplicated",
+        whose correction to "complicated" would flip the meaning) are left alone."""
+        if key.endswith(_INFLECTIONS) or key in _common_words():
+            return True
+        for pre in ("un", "non", "in", "dis", "re", "pre", "post", "sub"):
+            if key.startswith(pre) and key[len(pre):] in self.vocab:
+                return True
+            if pre + key in self.vocab:
+                return True
+        for suf in ("s", "es", "al", "ly", "ic", "y"):
+            if key.endswith(suf) and key[: -len(suf)] in self.vocab:
+                return True
+        return False
 
     def match_keys(self, keys: list[str], originals: list[str]) -> list[tuple[int, int, _Phrase]]:
         """Greedy longest-first matches over a key sequence -> (start, end, phrase) in key positions.
@@ -854,9 +885,23 @@ class TerminologyIndex:
 
 _TEXT_PIECE_RE = re.compile(r"[^\W\d_]+|[0-9]+|#")
 _PLURAL_ABBR = re.compile(r"^[A-Z]{2,5}s$")
+#: endings of ordinary English word forms; misspelt condition names rarely end like this
+_INFLECTIONS = ("ed", "ing", "ly")
 _PLURAL_ABBR_IN_TEXT = re.compile(r"\b([A-Z]{2,5})s\b")
 #: plurals that head a list rather than name a condition ("Allergies/ADRs: none")
 _PLURAL_SKIP = frozenset(["ADRs"])
+
+
+COMMON_WORDS = Path(__file__).resolve().parents[2] / "configs" / "extract" / "common_words.txt"
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """Ordinary letter words the spelling fixer leaves alone (configs/extract/common_words.txt)."""
+    if not COMMON_WORDS.exists():
+        return frozenset()
+    return frozenset(w.strip().lower() for w in COMMON_WORDS.read_text(encoding="utf-8").splitlines()
+                     if w.strip() and not w.startswith("#"))
 
 
 @lru_cache(maxsize=200_000)
@@ -883,6 +928,15 @@ def _osa_distance(a: str, b: str, limit: int = 2) -> int:
             return limit + 1
         prev2, prev = prev, cur
     return prev[-1]
+
+
+_OPPOSITES = (("hypo", "hyper"), ("hyper", "hypo"), ("intra", "inter"), ("inter", "intra"), ("ante", "anti"),
+              ("anti", "ante"), ("uni", "bi"), ("bi", "uni"), ("pre", "post"), ("post", "pre"))
+
+
+def _flips_prefix(a: str, b: str) -> bool:
+    """'hypoactive' vs 'hyperactive': prefixes of opposite meaning are never a spelling slip."""
+    return any(a.startswith(x) and b.startswith(y) for x, y in _OPPOSITES)
 
 
 def _is_swap(a: str, b: str) -> bool:

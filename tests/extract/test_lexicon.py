@@ -70,3 +70,59 @@ def test_lexicon_index_synonyms_give_candidates():
         pytest.skip("no index synonyms file")
     idx = build_index(cfg, get_terminology())
     assert idx.candidates("Wilson's disease", "DIAGNOSIS")[0].code == "E83.0"
+
+
+@pytest.fixture(scope="module")
+def index():
+    from autocoder.codes import get_terminology
+    from autocoder.extract.extractor import build_index
+
+    return build_index(load_config(), get_terminology())
+
+
+def _top(index, text, label="DIAGNOSIS", k=5):
+    return [c.code for c in index.candidates(text, label)[:k]]
+
+
+def test_lexicon_cancer_site_forms_and_ca_alias(index):
+    """'Malignant neoplasm: Pancreas' is found as pancreatic cancer / carcinoma of the pancreas / ca pancreas."""
+    assert "pancreatic cancer" in dict(title_variants("Malignant neoplasm: Pancreas, unspecified"))
+    for text in ("carcinoma of the pancreas", "pancreatic carcinoma", "ca pancreas"):
+        assert _top(index, text)[0] == "C25.9", text
+    assert "C78.7" in _top(index, "liver metastases")
+
+
+def test_lexicon_title_halves_or_sites_and_single_clinical_words(index):
+    assert {"acromegaly", "pituitary gigantism"} <= set(dict(title_variants("Acromegaly and pituitary gigantism")))
+    assert "liver injury" in dict(title_variants("Injury of liver or gallbladder"))
+    found = index.find_in_text("Known acromegaly, awaiting adrenalectomy.")
+    assert [ph.keys for _, _, ph, _ in found] == [("acromegaly",), ("adrenalectomy",)]
+    assert not index.find_in_text("Diagnosis made after analysis.")   # ordinary words with clinical endings
+
+
+def test_lexicon_possessive_eponym_and_plural_abbreviation(index):
+    assert [ph.keys for _, _, ph, _ in index.find_in_text("PMH: T1DM, Addison's.")][-1] == ("addison", "s")
+    assert _top(index, "Addison's")[0] == "E27.1"
+    assert [t for _, _, _, t in index.find_in_text("Bilateral PEs on CTPA")] and _top(index, "PEs")[0] == "I26.9"
+
+
+def test_lexicon_spelling_fixes_slips_but_not_ordinary_words(index):
+    assert index.correct("diseaes") == "disease"            # swap of neighbours, plural ignored
+    assert index.correct("athsma") == "asthma"              # a letter out of place
+    assert index.correct("fibrilation") == "fibrillation"
+    for word in ("started", "uncomplicated", "hypoactive", "referral", "detention"):
+        assert index.correct(word) is None, word
+
+
+def test_lexicon_trimming_keeps_the_diagnosis_word_and_adds_siblings(index):
+    assert _top(index, "dengue fever")[0].startswith("A97")   # not "fever" R50.9 after dropping "dengue"
+    assert _top(index, "bilateral pneumonia")[0] == "J18.9"
+    top = _top(index, "CKD")
+    assert top[0] == "N18.9" and {"N18.1", "N18.2", "N18.3"} <= set(top)
+
+
+def test_lexicon_candidates_are_deterministic(index):
+    a = index.candidates("gastric ulser", "DIAGNOSIS")
+    index._near_cache.clear()
+    b = index.candidates("gastric ulser", "DIAGNOSIS")
+    assert [(c.code, c.score) for c in a] == [(c.code, c.score) for c in b]
