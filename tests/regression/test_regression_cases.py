@@ -1,5 +1,6 @@
-"""Regression runner for hand-written extraction cases (tests/regression/cases.yaml, written by
-another helper; this file is only the runner).
+"""Regression runner for hand-written extraction cases: tests/regression/cases.yaml (written by
+another helper) and tests/regression/cases_heldout.yaml (52 cases written for issue 3 before the
+extractor was changed, never tuned case by case), each reported and floored separately.
 
 Case format:
     - id: neg-001
@@ -36,8 +37,9 @@ HELDOUT = Path(__file__).with_name("cases_heldout.yaml")
 # so this test is a ratchet: it fails when the pass rate drops below the last measured level, and warns
 # while it is under the target. Raise FLOOR whenever the extractor improves; never lower it to go green.
 TARGET = 0.9
-FLOOR = float(os.environ.get("AUTOCODER_REGRESSION_FLOOR", "0.70"))
-HELDOUT_FLOOR = float(os.environ.get("AUTOCODER_REGRESSION_HELDOUT_FLOOR", "0.0"))
+# Measured after issue 3 (matcher-only): cases.yaml 132/150, cases_heldout.yaml 52/52.
+FLOOR = float(os.environ.get("AUTOCODER_REGRESSION_FLOOR", "0.88"))
+HELDOUT_FLOOR = float(os.environ.get("AUTOCODER_REGRESSION_HELDOUT_FLOOR", "1.0"))
 
 
 def load_cases(path: Path = CASES) -> list[dict]:
@@ -149,7 +151,7 @@ def _check_file(extractor, path: Path, floor: float) -> None:
         import warnings
 
         warnings.warn(f"{path.name}: regression pass rate {rate:.1%} is below the 90% target", stacklevel=1)
-    assert rate >= floor, "\n".join(report)
+    assert rate >= floor - 1e-9, "\n".join(report)
 
 
 def test_regression_cases(regression_extractor):
