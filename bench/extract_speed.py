@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -32,22 +33,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def letters(n: int, words: int, seed: int = 7) -> list[str]:
-    """n letters of `words` to about words + 30 words (synthetic letters joined, cut at a line end)."""
+    """n letters of about `words` words: synthetic letters joined, cut at the first sentence or line
+    end after `words` words (so a letter is never cut mid-sentence)."""
     from training.synth import generate_episodes
 
     out: list[str] = []
-    lines: list[str] = []
-    count = 0
+    buf: list[str] = []
     for ep in generate_episodes(n * 8, seed=seed):
-        for line in (ep.text + "\n").splitlines(keepends=True):
-            lines.append(line)
-            count += len(line.split())
-            if count >= words:
-                out.append("".join(lines).rstrip("\n"))
-                lines, count = [], 0
-                if len(out) == n:
-                    return out
-        lines.append("\n")
+        buf.extend(re.findall(r"\S+\s*", ep.text + "\n\n"))
+        while len(buf) >= words:
+            end = next((i + 1 for i in range(words - 1, len(buf)) if "\n" in buf[i] or buf[i].rstrip()[-1:] in ".?!"),
+                       None)
+            if end is None:
+                break
+            out.append("".join(buf[:end]).strip())
+            buf = buf[end:]
+            if len(out) == n:
+                return out
     return out
 
 
@@ -72,13 +74,14 @@ def main() -> None:
     ap.add_argument("--splitter", choices=["rules", "pyrush"], default="rules")
     ap.add_argument("--n-process", type=int, default=1, help="worker processes for the whole extraction")
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--repeat", type=int, default=1, help="time the same letters this many times (best is "
-                    "least disturbed by other load; later runs have warmer caches)")
+    ap.add_argument("--repeat", type=int, default=1, help="timed runs, each on --n other letters (the best "
+                    "run is the one least disturbed by other load)")
     args = ap.parse_args()
 
-    texts = letters(args.n, args.words)
+    runs = letters(args.n * max(1, args.repeat), args.words)
+    runs = [runs[i * args.n:(i + 1) * args.n] for i in range(max(1, args.repeat))]
+    texts = runs[0]
     warm = letters(40, args.words, seed=8)  # different letters: caches warm as in a long batch, not on these
-    n_words = sum(len(t.split()) for t in texts)
     cfg_path = None
     if args.splitter != "rules":
         import tempfile
@@ -105,12 +108,13 @@ def main() -> None:
     load_s = time.perf_counter() - t0
     ex.extract_many(warm, batch_size=args.batch_size, n_process=args.n_process)  # also starts the workers
     pids = [os.getpid(), *ex.worker_pids()]
-    walls, cpus = [], []
-    for _ in range(max(1, args.repeat)):
+    walls, cpus, n_ents = [], [], []
+    for run in runs:   # different letters each time: every run meets new mentions
         t0, c0 = time.perf_counter(), cpu_seconds(pids)
-        res = ex.extract_many(texts, batch_size=args.batch_size, n_process=args.n_process)
+        res = ex.extract_many(run, batch_size=args.batch_size, n_process=args.n_process)
         walls.append(time.perf_counter() - t0)
         cpus.append(cpu_seconds(pids) - c0)
+        n_ents.append(sum(map(len, res)))
     one = texts[:50]
     t0, c0 = time.perf_counter(), time.process_time()
     for t in one:
@@ -118,14 +122,16 @@ def main() -> None:
     one_s, one_cpu = (time.perf_counter() - t0) / len(one), (time.process_time() - c0) / len(one)
     ex.close()
     best = min(range(len(walls)), key=walls.__getitem__)
+    n, n_words = args.n, sum(len(t.split()) for t in runs[best])
     print(f"mode                 {ex.mode} (splitter {args.splitter}, n_process {args.n_process}, "
           f"batch {args.batch_size})")
-    print(f"letters              {len(texts)} (mean {n_words / len(texts):.0f} words), "
-          f"{sum(map(len, res)) / len(texts):.1f} entities/letter")
+    print(f"letters              {len(runs)} run(s) x {n} (mean {n_words / n:.0f} words), "
+          f"{n_ents[best] / n:.1f} entities/letter")
     print(f"load seconds         {load_s:.1f}")
-    print(f"extract_many         {len(texts) / walls[best]:.1f} letters/s wall (best of {len(walls)}; median "
-          f"{len(texts) / statistics.median(walls):.1f}), {n_words / walls[best]:.0f} words/s; "
-          f"{len(texts) / cpus[best]:.1f} letters per CPU-second (all processes)")
+    print(f"extract_many         {n / walls[best]:.1f} letters/s wall (best run; median "
+          f"{n / statistics.median(walls):.1f}), {n_words / walls[best]:.0f} words/s; "
+          f"{n / cpus[best]:.1f} letters per CPU-second (all processes; median "
+          f"{n / statistics.median(cpus):.1f})")
     print(f"extract (one by one) {1 / one_s:.1f} letters/s wall; {1 / one_cpu:.1f} letters per CPU-second "
           "(repeats timed letters: warm caches)")
     print(f"cpus {os.cpu_count()}, load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after")
