@@ -452,6 +452,12 @@ PBC	K74.3
 primary biliary cholangitis	K74.3
 primary sclerosing cholangitis	K83.0
 PSC	K83.0
+AIH	K75.4
+IPF	J84.1
+idiopathic pulmonary fibrosis	J84.1
+Munchausen syndrome	F68.1
+Munchausen's syndrome	F68.1
+factitious disorder	F68.1
 autoimmune hepatitis	K75.4
 NAFLD	K76.0
 non-alcoholic fatty liver disease	K76.0

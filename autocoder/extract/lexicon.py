@@ -509,13 +509,18 @@ class TerminologyIndex:
                 self._copy_phrase(keys[:2], ph, 0.02)
 
     def _allow_clinical_single_words(self) -> None:
-        """One-word condition / operation names ("acromegaly", "adrenalectomy") are matched in text:
-        the two-token minimum for titles is there to keep ordinary words out, and a clinical ending
-        ("-itis", "-ectomy", ...) on a long word is not an ordinary word."""
+        """One-word condition / operation names ("acromegaly", "adrenalectomy") and curated capitals
+        abbreviations of 3+ letters ("TTP", "PBC") are matched in text: the two-token minimum for
+        titles is there to keep ordinary words out, and neither a clinical ending ("-itis",
+        "-ectomy", ...) on a long word nor a case-sensitive abbreviation is an ordinary word."""
         for keys, ph in self.phrases.items():
             if ph.text_ok or len(keys) != 1:
                 continue
             w = keys[0]
+            syn = [e for e in ph.entries if e.source in ("index", "synonym")]
+            if len(w) >= 3 and syn and all(e.cs for e in syn) and (w,) not in self.stop_phrases:
+                ph.text_ok = True    # a curated CAPITALS abbreviation ("TTP", "PBC"): case-sensitive
+                continue
             if len(w) >= 7 and w.isalpha() and w.endswith(CLINICAL_SUFFIXES) and w not in _SUFFIX_STOP \
                     and (w,) not in self.stop_phrases and ph.entries:
                 ph.text_ok = True
