@@ -71,8 +71,60 @@ class AssertionContext:
 
     def __call__(self, doc: Doc) -> Doc:
         if doc.ents:
-            self.context(doc)
+            parts = self._matchers()
+            if parts is None:
+                self.context(doc)    # scopes beyond a sentence / regex rules: medspaCy's own path
+            else:
+                self._context_in_entity_sentences(doc, *parts)
         return doc
+
+    def _matchers(self):
+        """(token-pattern matcher, phrase matcher, prune?) inside medspaCy's ConText, or None when the
+        sentence-restricted path below would not be exact (regex rules, a ConText-wide max_scope) or
+        medspaCy's internals are not what this was written against."""
+        if not hasattr(self, "_parts"):
+            ctx = self.context
+            mm = getattr(ctx, "_ConText__matcher", None)
+            parts = (getattr(mm, "_MedspacyMatcher__matcher", None), getattr(mm, "_MedspacyMatcher__phrase_matcher", None),
+                     getattr(mm, "_prune", None))
+            ok = None not in parts and not ctx.max_scope and not any(isinstance(r.pattern, str) for r in ctx.rules)
+            self._parts = parts if ok else None
+        return self._parts
+
+    def _context_in_entity_sentences(self, doc: Doc, token_matcher, phrase_matcher, prune: bool) -> None:
+        """medspaCy's ConText.__call__ with its cue matching limited to the sentences holding an entity
+        (merged into runs of neighbouring sentences). A cue's scope never leaves its own sentence, so
+        cues elsewhere modify nothing; a letter keeps about a third of its tokens and half its cues
+        here, which makes ConText about twice as fast. Modifiers keep medspaCy's order."""
+        from medspacy.common.util import prune_overlapping_matches
+        from medspacy.context.context_graph import ConTextGraph
+        from medspacy.context.context_modifier import ConTextModifier
+
+        ctx = self.context
+        runs: list[list[int]] = []   # token ranges: from an entity's first to its last sentence
+        for a, b in sorted({(doc[e.start].sent.start, doc[e.end - 1].sent.end) for e in doc.ents}):
+            if runs and runs[-1][1] >= a:
+                runs[-1][1] = max(runs[-1][1], b)
+            else:
+                runs.append([a, b])
+        # spaCy's Matcher gives offsets within a Span, its PhraseMatcher offsets within the Doc (and is
+        # cheap on the whole Doc)
+        matches = [(k, a + s, a + e) for a, b in runs for k, s, e in token_matcher(doc[a:b])]
+        matches += [m for m in phrase_matcher(doc) if any(a <= m[1] < b for a, b in runs)]
+        if prune:
+            matches = prune_overlapping_matches(matches)
+        rules = ctx._ConText__matcher.rule_map
+        graph = ConTextGraph(prune_on_modifier_overlap=ctx.prune_on_target_overlap)
+        graph.targets = doc.ents
+        graph.modifiers = [ConTextModifier(rules[ctx.nlp.vocab[k].text], s, e, doc, max_scope=ctx.max_scope)
+                           for k, s, e in matches]
+        graph.update_scopes()
+        graph.apply_modifiers()
+        for target, modifier in graph.edges:
+            target._.modifiers += (modifier,)
+        if ctx.context_attributes_mapping:
+            ctx.set_context_attributes(graph.edges)
+        doc._.context_graph = graph
 
     def assertion(self, span: Span, section: str | None, text: str | None = None) -> Assertion:
         """Flags for one entity span; `text` is doc.text (pass it: spaCy rebuilds it on every access)."""
