@@ -93,3 +93,22 @@ def test_extractor_relabel_skips_fuzzy_search_safely(extractor):
         exact = extractor._ranked(text, None, fuzzy=False)
         keep = [c for c in full if c.source.endswith(("exact", "trimmed")) and c.score >= 0.9]
         assert [c.code for c in exact if c.score >= 0.9][:1] == [c.code for c in keep][:1]
+
+
+def test_extractor_context_in_entity_sentences_matches_medspacy(extractor):
+    """ConText matches cues only in sentences holding an entity: same assertions as medspaCy's own
+    path over the whole letter (cues in entity-free sentences, an entity across a sentence break)."""
+    text = ("PMH: no known allergies. Previous MI 2010. Mother had breast ca.\nNo chest pain. "
+            "?PE - CTPA negative. Plan: if febrile consider sepsis. Denies vomiting.\n"
+            "Appendicectomy as a child. Lap. cholecystectomy as a child. Nil else.\nDiagnosis: CAP, AKI.")
+    fast = extractor.extract(text)
+    ctx = extractor.context
+    assert ctx._matchers() is not None        # the restricted path is the one in use
+    saved = ctx._parts
+    try:
+        ctx._parts = None                     # force medspaCy's own ConText call
+        slow = extractor.extract(text)
+    finally:
+        ctx._parts = saved
+    assert [(e.text, e.assertion) for e in fast] == [(e.text, e.assertion) for e in slow]
+    assert {e.assertion for e in fast} >= {"negated", "historical", "family"}
