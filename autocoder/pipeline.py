@@ -58,6 +58,7 @@ class CodeBook:
         except Exception as exc:  # noqa: BLE001
             log.warning("coding rules unavailable (%s): no sequencing rules or validation", exc.__class__.__name__)
             self.rules = None
+        self._sided: frozenset[str] | None = None
 
     def _sys(self, system: str):
         if self.term is None:
@@ -116,6 +117,16 @@ class CodeBook:
         seen = set()
         seq = [c for c in seq if c in codes and not (c in seen or seen.add(c))]
         return seq + [c for c in codes if c not in seen]
+
+    def sided(self) -> frozenset[str]:
+        """OPCS-4 categories done on one side of the body (need a Z94 laterality code); empty without rules."""
+        if self._sided is None:
+            try:
+                self._sided = frozenset(self.rules.sided_categories()) if self.rules is not None else frozenset()
+            except Exception as exc:  # noqa: BLE001 - no laterality inference rather than no coding
+                log.warning("sided OPCS-4 categories unavailable (%s)", exc.__class__.__name__)
+                self._sided = frozenset()
+        return self._sided
 
     def validate(self, dx: list[str], proc: list[str], sex: str | None, age: int | None) -> list[RuleWarning]:
         if self.rules is None:
@@ -253,7 +264,8 @@ class CodingPipeline:
         for i, _ in enumerate(episodes):
             out.append(build_candidates(self.labels, None if probs is None else probs[i],
                                         None if dx is None else dx[i], None if proc is None else proc[i],
-                                        ents[i], self.fusion.cfg, normalise=self.codes.normalise))
+                                        ents[i], self.fusion.cfg, normalise=self.codes.normalise,
+                                        text=texts[i]))
         return out
 
     def predict(self, episodes: Sequence[Episode], top_k: int = 0,
@@ -263,8 +275,7 @@ class CodingPipeline:
         for b in range(0, len(episodes), self.batch_size):
             batch = list(episodes[b:b + self.batch_size])
             for ep, cands in zip(batch, self.candidates(batch)):
-                decision = self.fusion.decide(cands, may_be_primary=self.codes.may_be_primary)
-                results.append(self.to_result(ep, decision, top_k))
+                results.append(self.to_result(ep, self.decide(ep, cands), top_k))
             if progress:
                 progress(len(batch))
         return results
@@ -272,8 +283,14 @@ class CodingPipeline:
     def results_from_candidates(self, episodes: Sequence[Episode], cands: Sequence[Sequence[Cand]],
                                 top_k: int = 0) -> list[CodingResult]:
         """Decide + assemble from precomputed candidates (training reuses the dev candidates it fitted on)."""
-        return [self.to_result(ep, self.fusion.decide(list(c), may_be_primary=self.codes.may_be_primary), top_k)
-                for ep, c in zip(episodes, cands)]
+        return [self.to_result(ep, self.decide(ep, list(c)), top_k) for ep, c in zip(episodes, cands)]
+
+    def decide(self, ep: Episode, cands: Sequence[Cand]) -> Decision:
+        """Fusion decision, then the coding-convention refinements (specificity, OPCS-4 qualifiers)."""
+        from autocoder.model.refine import refine
+
+        d = self.fusion.decide(cands, may_be_primary=self.codes.may_be_primary)
+        return refine(d, ep.text, title=self.codes.title, sided=self.codes.sided(), cfg=self.fusion.cfg.refine)
 
     def predict_one(self, episode: Episode, top_k: int = 0) -> CodingResult:
         return self.predict([episode], top_k=top_k)[0]

@@ -47,6 +47,18 @@ PRIMARY_FEATURES = ["primary_head", "fused", "clf_prob", "first_mention_inv", "s
                     "only_pmh", "symptom_only", "best_rank_inv"]
 
 
+class RefineConfig(BaseModel):
+    """Coding-convention refinements after fusion (autocoder.model.refine): specificity and OPCS qualifiers."""
+
+    model_config = ConfigDict(extra="forbid")
+    prefer_specific: bool = True
+    add_laterality: bool = True
+    add_laparoscopic: bool = True
+    # characters before / after an operation mention searched for side and approach words
+    window_before: int = 40
+    window_after: int = 25
+
+
 class FusionConfig(BaseModel):
     """How candidates are gathered and suppressed (part of the resolved training config)."""
 
@@ -66,6 +78,13 @@ class FusionConfig(BaseModel):
     # no definitive diagnosis was found; and symptoms are not added beside a definitive main condition.
     prefer_definitive_primary: bool = True
     drop_symptoms_with_definitive_primary: bool = True
+    # a letter's own "Diagnosis:" list names the main condition first: its first definitive, well-matched
+    # diagnosis is the primary (the ranker decides only when the letter has no such list)
+    primary_from_diagnosis_section: bool = True
+    diagnosis_section_min_match: float = 0.8
+    # without such a list: the first definitive diagnosis introduced by "admitted with" / "felt to represent"
+    primary_from_cue: bool = True
+    refine: RefineConfig = RefineConfig()
 
 
 def section_kind(section: str | None) -> str:
@@ -100,6 +119,7 @@ class Cand:
     diag_rank: int | None = None        # order of first present mention within a Diagnosis-type section
     best_rank: int | None = None        # best rank of this code among its mentions' candidate lists (0 = top)
     main_rank: int | None = None        # order of first present mention outside PMH/family/social/medication
+    cue_rank: int | None = None         # order of first present mention introduced by a main-condition cue
 
     @property
     def key(self) -> str:
@@ -154,9 +174,23 @@ def split_label(label: str) -> tuple[str, str]:
     return system, code
 
 
+# phrases that introduce the main condition in narrative letters ("admitted with X", "felt to represent X")
+PRIMARY_CUE = re.compile(
+    r"(?:admitted|admission|presented|presenting|came in|brought in|referred)\s+(?:\w+\s+){0,3}?(?:with|due to|for)"
+    r"|(?:diagnosed|diagnosis)\s+(?:with|of|was|is)|(?:felt|thought|considered|confirmed)\s+to\s+(?:be|represent|have)"
+    r"|(?:represented|in keeping with|consistent with|secondary to|treated (?:as|for)|working diagnosis|impression)",
+    re.IGNORECASE)
+
+
+def has_primary_cue(text: str, start: int, window: int = 60) -> bool:
+    """A main-condition cue in the same sentence, at most `window` characters before the mention."""
+    pre = re.split(r"\n|[.;](?:\s|$)", text[max(0, start - window):start])[-1]
+    return bool(PRIMARY_CUE.search(pre))
+
+
 def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_primary: np.ndarray | None,
                      proc_primary: np.ndarray | None, entities: Sequence[Entity], cfg: FusionConfig,
-                     normalise: Callable[[str, str], str | None] | None = None) -> list[Cand]:
+                     normalise: Callable[[str, str], str | None] | None = None, text: str | None = None) -> list[Cand]:
     """Candidates for one episode: the classifier's top codes plus every code the extractor proposes.
 
     `normalise(code, system)` returns the canonical code or None for codes that are not valid (so a
@@ -178,7 +212,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
     index = {f"{s}:{c}": j for j, (s, c) in enumerate(label_sys)}
     rank_by_label: dict[str, int] = {}
     diag_rank_by_label: dict[str, int] = {}
-    main_rank_n = 0
+    main_rank_n = cue_rank_n = 0
     for ent in sorted(entities, key=lambda e: e.start):
         if ent.label == "SYMPTOM" and not ent.candidates:
             continue
@@ -186,6 +220,8 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
         kind = section_kind(ent.section)
         in_diag = kind == "diagnosis"
         in_main = kind not in ("pmh", "context") and ent.label != "PROCEDURE"
+        cued = (text is not None and ent.label == "DIAGNOSIS" and kind not in ("pmh", "context")
+                and has_primary_cue(text, ent.start))
         seen_here: set[str] = set()
         for crank, cand in enumerate(sorted(ent.candidates, key=lambda c: -c.score)[:cfg.per_entity_candidates]):
             if cand.score < cfg.min_match_score:
@@ -220,12 +256,16 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                     c.diag_rank = diag_rank_by_label.get(ent.label, 0)
                 if c.main_rank is None and in_main:
                     c.main_rank = main_rank_n
+                if c.cue_rank is None and cued:
+                    c.cue_rank = cue_rank_n
         if assertion not in cfg.suppress_assertions:
             rank_by_label[ent.label] = rank_by_label.get(ent.label, 0) + 1
             if in_diag:
                 diag_rank_by_label[ent.label] = diag_rank_by_label.get(ent.label, 0) + 1
             if in_main:
                 main_rank_n += 1
+            if cued:
+                cue_rank_n += 1
     return list(cands.values())
 
 
@@ -347,6 +387,14 @@ class FusionModel:
                     pool = definitive
             s = self._primary_scores(system, [c for c, _ in pool], [p for _, p in pool])
             primary = pool[int(np.argmax(s))]
+            if system == "icd10" and self.cfg.primary_from_diagnosis_section:
+                listed = [(c, p) for c, p in pool if c.diag_rank == 0 and c.best_rank == 0 and is_definitive(c.code)
+                          and c.max_match >= self.cfg.diagnosis_section_min_match]
+                if not listed and self.cfg.primary_from_cue:
+                    listed = [(c, p) for c, p in pool if c.cue_rank == 0 and c.best_rank == 0 and is_definitive(c.code)
+                              and c.max_match >= self.cfg.diagnosis_section_min_match]
+                if listed:
+                    primary = max(listed, key=lambda t: t[1])
             rest = [(c, p) for c, p in kept if c.key != primary[0].key]
             if (system == "icd10" and self.cfg.drop_symptoms_with_definitive_primary
                     and is_definitive(primary[0].code)):

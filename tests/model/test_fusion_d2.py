@@ -54,7 +54,8 @@ def test_fusion_historical_suppresses_unless_chronic_or_history_code():
 def test_fusion_adds_terminology_only_code_never_seen_by_classifier():
     cfg = FusionConfig()
     p = probs(J44_1=0.95)
-    cands = build_candidates(LABELS, p, p, None, [ent("N17.9", score=0.95, start=20, end=23)], cfg)
+    # mentioned outside a diagnosis list (a listed diagnosis would be taken as the primary)
+    cands = build_candidates(LABELS, p, p, None, [ent("N17.9", score=0.95, start=20, end=23, section=None)], cfg)
     by = {c.code: c for c in cands}
     assert not by["N17.9"].in_vocab and by["N17.9"].present
     model = FusionModel(cfg)

@@ -1,0 +1,99 @@
+"""Coding-convention refinements after fusion: highest specificity, OPCS-4 laterality and laparoscopic codes."""
+
+from __future__ import annotations
+
+from autocoder.model.fusion import Cand, Decision, RefineConfig
+from autocoder.model.refine import add_qualifiers, is_unspecified, prefer_specific, refine
+from autocoder.schemas import Entity
+
+TITLES = {"E10.9": "Type 1 diabetes mellitus without complications", "E10.1": "Type 1 diabetes mellitus with ketoacidosis",
+          "I64": "Stroke, not specified as haemorrhage or infarction", "I63.4": "Cerebral infarction due to embolism",
+          "I10": "Essential (primary) hypertension", "J18.3": "Total cholecystectomy NEC",
+          "W37.1": "Primary total prosthetic replacement of hip joint using cement",
+          "G45.1": "Fibreoptic endoscopic examination of upper gastrointestinal tract and biopsy"}
+
+
+def title(code: str, system: str) -> str:
+    return TITLES.get(code, "")
+
+
+def ent(text: str, phrase: str, label: str = "DIAGNOSIS") -> Entity:
+    s = text.index(phrase)
+    return Entity(text=phrase, start=s, end=s + len(phrase), label=label)
+
+
+def cand(code: str, system: str = "icd10", present: list[Entity] | None = None, match: float = 0.9,
+         best_rank: int | None = 0) -> Cand:
+    return Cand(code=code, system=system, present=present or [], max_match=match if present else 0.0,
+                best_rank=best_rank if present else None)
+
+
+def decision(dx: list[tuple[Cand, float]], ranked: list[tuple[Cand, float]] | None = None,
+             proc: list[tuple[Cand, float]] | None = None) -> Decision:
+    return Decision(dx, proc or [], ranked or dx, proc or [], [], 0.5, 0.5)
+
+
+def test_refine_is_unspecified_by_code_or_title():
+    assert is_unspecified("E10.9", "") and is_unspecified("I64", "Stroke, unspecified")
+    assert not is_unspecified("E10.1", TITLES["E10.1"])
+
+
+def test_refine_specific_mentioned_sibling_replaces_unspecified_primary():
+    text = "Admitted in DKA. Known type 1 diabetic. HTN."
+    unspec = cand("E10.9", present=[ent(text, "type 1 diabetic")], match=0.8)
+    spec = cand("E10.1", present=[ent(text, "DKA")], match=0.9)
+    htn = cand("I10", present=[ent(text, "HTN")])
+    d = prefer_specific(decision([(unspec, 0.9), (htn, 0.8)], ranked=[(unspec, 0.9), (htn, 0.8), (spec, 0.3)]), title)
+    assert [c.code for c, _ in d.diagnoses] == ["E10.1", "I10"]
+    assert d.diagnoses[0][1] == 0.9   # the replaced code's score carries over
+
+
+def test_refine_unspecified_dropped_when_specific_sibling_already_kept():
+    text = "Embolic stroke. Stroke."
+    unspec = cand("I64", present=[ent(text, "Stroke.")], match=0.5)   # I64 has another category: kept
+    i639 = cand("I63.9", present=[ent(text, "Stroke.")], match=0.5)
+    i634 = cand("I63.4", present=[ent(text, "Embolic stroke")], match=0.9)
+    d = prefer_specific(decision([(i639, 0.9), (unspec, 0.7), (i634, 0.6)]), title)
+    assert [c.code for c, _ in d.diagnoses] == ["I63.4", "I64"]
+
+
+def test_refine_sibling_without_its_own_mention_never_replaces():
+    text = "Type 1 diabetes."
+    unspec = cand("E10.9", present=[ent(text, "Type 1 diabetes")])
+    spec = Cand(code="E10.1", system="icd10", clf_prob=0.4, in_vocab=True)   # classifier-only, no mention
+    d = prefer_specific(decision([(unspec, 0.9)], ranked=[(unspec, 0.9), (spec, 0.4)]), title)
+    assert [c.code for c, _ in d.diagnoses] == ["E10.9"]
+
+
+def test_refine_laterality_read_next_to_the_operation_mention():
+    text = "PMH: left knee OA.\nOperation: Right total hip replacement (cemented) on 3/3."
+    thr = cand("W37.1", "opcs4", present=[ent(text, "total hip replacement", "PROCEDURE")])
+    d = add_qualifiers(decision([], proc=[(thr, 0.9)]), text, frozenset({"W37"}), title, RefineConfig())
+    assert [c.code for c, _ in d.procedures] == ["W37.1", "Z94.2"]
+    assert d.procedures[1][0].present   # the qualifier carries the operation's evidence
+
+
+def test_refine_no_laterality_without_a_side_word_or_for_unsided_categories():
+    text = "Operation: total hip replacement. Left ward on day 3."
+    thr = cand("W37.1", "opcs4", present=[ent(text, "total hip replacement", "PROCEDURE")])
+    d = add_qualifiers(decision([], proc=[(thr, 0.9)]), text, frozenset({"W37"}), title, RefineConfig())
+    assert [c.code for c, _ in d.procedures] == ["W37.1"]
+    d2 = add_qualifiers(decision([], proc=[(thr, 0.9)]), "Right total hip replacement", frozenset(), title,
+                        RefineConfig())
+    assert [c.code for c, _ in d2.procedures] == ["W37.1"]
+
+
+def test_refine_laparoscopic_approach_added_but_not_to_endoscopies():
+    text = "Lap cholecystectomy done day 2. OGD and biopsy."
+    chole = cand("J18.3", "opcs4", present=[ent(text, "cholecystectomy", "PROCEDURE")])
+    ogd = cand("G45.1", "opcs4", present=[ent(text, "OGD and biopsy", "PROCEDURE")])
+    d = refine(decision([], proc=[(chole, 0.9), (ogd, 0.8)]), text, title=title, sided=frozenset())
+    assert [c.code for c, _ in d.procedures] == ["J18.3", "Y75.2", "G45.1"]
+
+
+def test_refine_can_be_switched_off():
+    text = "Lap cholecystectomy."
+    chole = cand("J18.3", "opcs4", present=[ent(text, "cholecystectomy", "PROCEDURE")])
+    cfg = RefineConfig(prefer_specific=False, add_laterality=False, add_laparoscopic=False)
+    d = refine(decision([], proc=[(chole, 0.9)]), text, title=title, sided=frozenset(), cfg=cfg)
+    assert [c.code for c, _ in d.procedures] == ["J18.3"]
