@@ -65,7 +65,8 @@ _KEEP_SHORT = {"#"}
 
 #: Interchangeable words in letters: every phrase with the left word is also indexed with each right
 #: word ("bowel cancer" -> "bowel ca", "carcinoma of pancreas" -> "ca of pancreas").
-TOKEN_ALIASES = {"cancer": ("ca", "carcinoma"), "carcinoma": ("ca", "cancer"), "tumour": ("tumor",),
+TOKEN_ALIASES = {"cancer": ("ca", "carcinoma", "adenocarcinoma"), "carcinoma": ("ca", "cancer", "adenocarcinoma"),
+                 "tumour": ("tumor",),
                  "adenoma": ("macroadenoma", "microadenoma")}
 
 #: Endings that make a single word a condition or operation name ("acromegaly", "costochondritis",
