@@ -92,6 +92,8 @@ class EnsembleConfig(BaseModel):
     passes: int = Field(3, ge=1)
     use_assertions: bool = Field(True, description="blank negated/family/hypothetical mentions for the matcher")
     ranker_affirmed: bool = Field(True, description="the ranker's matcher features read the affirmed text too")
+    stacker: bool = Field(True, description="also fit a gradient-boosted stacker over the components (OOF train)")
+    stacker_top: int = Field(300, ge=10, description="stacker candidates: top codes of the weighted fusion")
     ridge_alpha: float = Field(1.0, gt=0)
     char_ngrams: tuple[int, int] | None = (3, 5)
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from training.codiesp import (
     LABEL_PREFIX,
+    MAP_DEPTH,
     CodeRanker,
     CodiEspConfig,
     TermMatcher,
@@ -252,14 +253,51 @@ def fuse(ranked: dict[str, np.ndarray], raw: dict[str, np.ndarray], weights: dic
     return out
 
 
+class _Compact:
+    """Per document, only the codes some component scores (> 0): rank-normalised and max-scaled raw values as
+    [components, candidates] arrays + gold flags. Why: MAP of a weighted fusion is then a few small dot
+    products per document instead of a sort over the whole code space (the weight search needs hundreds)."""
+
+    def __init__(self, ranked: dict[str, np.ndarray], raw: dict[str, np.ndarray], space: Sequence[str],
+                 gold: Sequence[Sequence[str]]) -> None:
+        self.names = list(ranked)
+        sidx = {c: i for i, c in enumerate(space)}
+        maxes = np.array([float(raw[k].max()) or 1.0 for k in self.names], np.float32)
+        self.docs = []
+        for i, g in enumerate(gold):
+            if not g:
+                continue
+            cand = np.flatnonzero(np.any([ranked[k][i] > 0 for k in self.names], axis=0))
+            r = np.stack([ranked[k][i, cand] for k in self.names])
+            s = np.stack([raw[k][i, cand] for k in self.names]) / maxes[:, None]
+            gset = {sidx[c] for c in g if c in sidx}
+            self.docs.append((cand, r, s, np.isin(cand, list(gset)), len(set(g))))
+
+    def map(self, weights: dict[str, float]) -> float:
+        w = np.array([weights.get(k, 0.0) for k in self.names], np.float32)
+        aps = []
+        for cand, r, s, is_gold, n_gold in self.docs:
+            score = w @ r + 1e-4 * (w @ s)
+            pos = np.flatnonzero(score > 0)
+            order = pos[np.argsort(-score[pos], kind="stable")][:MAP_DEPTH]
+            hits = is_gold[order]
+            if not hits.any():
+                aps.append(0.0)
+                continue
+            ranks = np.flatnonzero(hits) + 1
+            aps.append(float((np.arange(1, len(ranks) + 1) / ranks).sum() / n_gold))
+        return float(np.mean(aps)) if aps else 0.0
+
+
 def fit_weights(
     ranked: dict[str, np.ndarray], raw: dict[str, np.ndarray], space: Sequence[str], gold: Sequence[Sequence[str]],
     start: str, grid: Sequence[float], passes: int = 3,
 ) -> tuple[dict[str, float], float, list[dict[str, Any]]]:
     """Coordinate ascent on MAP: start from ``start`` alone (weight 1), then for each other component try every
-    grid weight, keep the best; repeat ``passes`` times. Returns (weights, MAP, trace)."""
+    grid weight, keep the best; repeat up to ``passes`` times. Returns (weights, MAP, trace per pass)."""
+    comp = _Compact(ranked, raw, space, gold)
     weights = {k: (1.0 if k == start else 0.0) for k in ranked}
-    best = mean_average_precision(fuse(ranked, raw, weights), space, gold)
+    best = comp.map(weights)
     trace = [{"weights": dict(weights), "map": best}]
     for _ in range(passes):
         improved = False
@@ -270,7 +308,7 @@ def fit_weights(
                 if w == weights[k]:
                     continue
                 trial = {**weights, k: w}
-                m = mean_average_precision(fuse(ranked, raw, trial), space, gold)
+                m = comp.map(trial)
                 if m > best + 1e-5:
                     best, weights, improved = m, trial, True
         trace.append({"weights": dict(weights), "map": best})
@@ -280,18 +318,117 @@ def fit_weights(
 
 
 def best_threshold(scores: np.ndarray, space: Sequence[str], gold: Sequence[Sequence[str]]) -> tuple[float, float]:
-    """Threshold on the fused score that maximises micro-F1 (chosen on train OOF, applied to dev)."""
-    cands = np.unique(np.quantile(scores[scores > 0], np.linspace(0.5, 0.9999, 200))) if (scores > 0).any() else [1.0]
-    best_t, best_f = float(cands[0]), -1.0
-    for t in cands:
-        f = micro_prf(_pred_sets(scores, space, float(t)), gold)["micro_f1"]
-        if f > best_f:
-            best_t, best_f = float(t), f
-    return best_t, best_f
+    """Threshold on a score matrix that maximises micro-F1 (chosen on train OOF, applied to dev). All
+    thresholds at once: sort every positive entry, cumulative true positives give F1 at each cut."""
+    sidx = {c: i for i, c in enumerate(space)}
+    n_gold = sum(len(set(g)) for g in gold)
+    vals, hits = [], []
+    for i, g in enumerate(gold):
+        pos = np.flatnonzero(scores[i] > 0)
+        gi = [sidx[c] for c in set(g) if c in sidx]
+        vals.append(scores[i, pos])
+        hits.append(np.isin(pos, gi))
+    v, h = np.concatenate(vals), np.concatenate(hits)
+    if not len(v) or not n_gold:
+        return 1.0, 0.0
+    order = np.argsort(-v, kind="stable")
+    v, tp = v[order], np.cumsum(h[order])
+    last = np.r_[v[1:] != v[:-1], True]  # a threshold keeps every entry with the same score
+    n_pred = np.arange(1, len(v) + 1)
+    f1 = np.where(last, 2 * tp / (n_pred + n_gold), -1.0)
+    k = int(np.argmax(f1))
+    return float(v[k]), float(f1[k])
 
 
 def _pred_sets(scores: np.ndarray, space: Sequence[str], t: float) -> list[set[str]]:
     return [{space[j] for j in np.where(row >= t)[0]} for row in scores]
+
+
+# ---------------------------------------------------------------------------------------------- stacker
+class Stacker:
+    """Learned fusion: a gradient-boosted P(code is gold) over the top ``top`` codes of the weighted fusion,
+    from every component's raw score and normalised rank, the fused score, its rank, the best ranker score
+    in the code's 3-character category and a 'has a 4th character' flag. Trained on out-of-fold train
+    scores only. Codes below the candidate cut keep their fused order underneath the candidates.
+
+    Why: weights are one number per component; the right trust in, say, the matcher depends on whether the
+    ranker or the linear model agree, which a tree ensemble can learn from a few hundred documents."""
+
+    def __init__(self, space: Sequence[str], weights: dict[str, float], top: int = 300, max_iter: int = 200,
+                 learning_rate: float = 0.05, seed: int = 0) -> None:
+        self.space = list(space)
+        self.weights = weights
+        self.top = top
+        self.max_iter, self.learning_rate, self.seed = max_iter, learning_rate, seed
+        cats: dict[str, int] = {}
+        self.cat = np.array([cats.setdefault(c.split(".")[0], len(cats)) for c in self.space])
+        self.n_cats = len(cats)
+        self.has_dot = np.array(["." in c for c in self.space], np.float32)
+
+    def _features(self, ranked: dict[str, np.ndarray], raw: dict[str, np.ndarray]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        fused = fuse(ranked, raw, self.weights)
+        names = sorted(ranked)
+        cands, feats = [], []
+        for i in range(fused.shape[0]):
+            cand = np.argsort(-fused[i])[: self.top]
+            cand = cand[fused[i, cand] > 0]
+            cols = [fused[i, cand], np.arange(len(cand), dtype=np.float32)]
+            for k in names:
+                cols += [raw[k][i, cand], ranked[k][i, cand]]
+            if "ranker" in raw:
+                cat_max = np.zeros(self.n_cats, np.float32)
+                np.maximum.at(cat_max, self.cat[cand], raw["ranker"][i, cand])
+                cols.append(cat_max[self.cat[cand]])
+            cols.append(self.has_dot[cand])
+            cands.append(cand)
+            feats.append(np.stack(cols, 1).astype(np.float32))
+        return fused, cands, feats
+
+    def _labels(self, cands: list[np.ndarray], gold: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        sidx = {c: i for i, c in enumerate(self.space)}
+        return [np.isin(c, [sidx[x] for x in g if x in sidx]).astype(np.int8) for c, g in zip(cands, gold)]
+
+    def _fit_rows(self, feats: list[np.ndarray], labels: list[np.ndarray], docs: Sequence[int]) -> Any:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        x = np.concatenate([feats[i] for i in docs])
+        y = np.concatenate([labels[i] for i in docs])
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"Stacker: need gold and non-gold candidates, received {len(y)} rows of one class")
+        return HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=self.learning_rate,
+                                              random_state=self.seed).fit(x, y)
+
+    @staticmethod
+    def _scores(model: Any, fused: np.ndarray, cands: list[np.ndarray], feats: list[np.ndarray],
+                docs: Sequence[int]) -> np.ndarray:
+        out = np.zeros((len(docs), fused.shape[1]), np.float32)
+        for r, i in enumerate(docs):
+            out[r] = 1e-3 * fused[i] / (float(fused[i].max()) + 1e-9)
+            if len(cands[i]):
+                out[r, cands[i]] = 1.0 + model.predict_proba(feats[i])[:, 1]
+        return out
+
+    def cross_validate(self, ranked: dict[str, np.ndarray], raw: dict[str, np.ndarray],
+                       gold: Sequence[Sequence[str]], folds: int = 2, seed: int = 1) -> np.ndarray:
+        """Out-of-fold stacker scores over the (already out-of-fold) train documents: how good the stacker
+        is on documents it was not fitted on, and where its micro-F1 threshold is chosen."""
+        fused, cands, feats = self._features(ranked, raw)
+        labels = self._labels(cands, gold)
+        out = np.zeros_like(fused)
+        for held in _folds(len(gold), folds, seed):
+            rest = np.setdiff1d(np.arange(len(gold)), held)
+            model = self._fit_rows(feats, labels, rest)
+            out[held] = self._scores(model, fused, cands, feats, held)
+        return out
+
+    def fit(self, ranked: dict[str, np.ndarray], raw: dict[str, np.ndarray], gold: Sequence[Sequence[str]]) -> Stacker:
+        _, cands, feats = self._features(ranked, raw)
+        self.model = self._fit_rows(feats, self._labels(cands, gold), range(len(gold)))
+        return self
+
+    def score(self, ranked: dict[str, np.ndarray], raw: dict[str, np.ndarray]) -> np.ndarray:
+        fused, cands, feats = self._features(ranked, raw)
+        return self._scores(self.model, fused, cands, feats, range(fused.shape[0]))
 
 
 # ---------------------------------------------------------------------------------------------- runner
@@ -300,7 +437,7 @@ def _folds(n: int, k: int, seed: int) -> list[np.ndarray]:
     return [np.sort(perm[i::k]) for i in range(k)]
 
 
-def _cache_fn(cache_dir: Path | None, key: str) -> Callable[[str, Callable[[], np.ndarray]], np.ndarray]:
+def _cache_fn(cache_dir: Path | None, key: str, n_codes: int) -> Callable[[str, Callable[[], np.ndarray]], np.ndarray]:
     """Memoise component matrices on disk (derived from shared data: keep outside the repository)."""
 
     def get(name: str, f: Callable[[], np.ndarray]) -> np.ndarray:
@@ -308,7 +445,9 @@ def _cache_fn(cache_dir: Path | None, key: str) -> Callable[[str, Callable[[], n
             return f()
         p = cache_dir / f"{key}-{name}.npy"
         if p.is_file():
-            return np.load(p)
+            a = np.load(p)
+            if a.shape[1:] == (n_codes,):  # another code space (other data limits): recompute
+                return a
         a = f()
         cache_dir.mkdir(parents=True, exist_ok=True)
         np.save(p, a)
@@ -378,7 +517,7 @@ def run_ensemble(cfg: CodiEspConfig, cache_dir: Path | None = None) -> dict[str,
             fit = ([tr_texts[i] for i in fit_idx], [tr_codes[i] for i in fit_idx])
 
             def cache(name: str, f: Callable[[], np.ndarray], fi: int = fi) -> np.ndarray:
-                return _cache_fn(cache_dir, f"oof{fi}-{_component_key(cfg, name)}")(name, f)
+                return _cache_fn(cache_dir, f"oof{fi}-{_component_key(cfg, name)}", len(space))(name, f)
 
             scores = component_scores(cfg, group, fit, [tr_texts[i] for i in held], space, matcher, affirmed, cache)
             for k in group:
@@ -394,9 +533,21 @@ def run_ensemble(cfg: CodiEspConfig, cache_dir: Path | None = None) -> dict[str,
     comp_thr = {k: best_threshold(oof[k], space, tr_codes)[0] for k in names if k != "prior"}
     log.info("weights %s, OOF MAP %.4f, threshold %.4f (OOF micro-F1 %.4f)", weights, oof_map, thr, oof_f1)
 
+    stack_res: dict[str, Any] = {}
+    stacker = None
+    if e.stacker:
+        ts = time.perf_counter()
+        stacker = Stacker(space, weights, e.stacker_top, seed=e.seed)
+        st_oof = stacker.cross_validate(oof_ranked, oof, tr_codes)
+        st_thr, st_f1 = best_threshold(st_oof, space, tr_codes)
+        stacker.fit(oof_ranked, oof, tr_codes)
+        stack_res = {"oof_train_map": mean_average_precision(st_oof, space, tr_codes), "oof_train_micro_f1": st_f1,
+                     "threshold": st_thr, "fit_seconds": round(time.perf_counter() - ts, 1)}
+        log.info("stacker: %s", stack_res)
+
     # 3. refit on all train, score dev once
     def cache_full(name: str, f: Callable[[], np.ndarray]) -> np.ndarray:
-        return _cache_fn(cache_dir, f"full-{_component_key(cfg, name)}-{cfg.eval_split}")(name, f)
+        return _cache_fn(cache_dir, f"full-{_component_key(cfg, name)}-{cfg.eval_split}", len(space))(name, f)
 
     ev = component_scores(cfg, names, (tr_texts, tr_codes), ev_texts, space, matcher, affirmed, cache_full)
     ev_ranked = {k: rank_normalise(v) for k, v in ev.items()}
@@ -408,6 +559,10 @@ def run_ensemble(cfg: CodiEspConfig, cache_dir: Path | None = None) -> dict[str,
             res |= {"dev_" + m: v for m, v in micro_prf(_pred_sets(ev[k], space, comp_thr[k]), ev_codes).items()}
             res["threshold_from_oof"] = comp_thr[k]
         components[k] = res
+    if stacker is not None:
+        st_ev = stacker.score(ev_ranked, ev)
+        stack_res["dev_map"] = mean_average_precision(st_ev, space, ev_codes)
+        stack_res |= {"dev_" + m: v for m, v in micro_prf(_pred_sets(st_ev, space, stack_res["threshold"]), ev_codes).items()}
     return {
         "data": {"train_docs": len(tr_texts), "eval_docs": len(ev_texts), "code_space": len(space),
                  "eval_gold_in_train_vocab": _coverage(ev_codes, set(train_vocab)),
@@ -417,6 +572,7 @@ def run_ensemble(cfg: CodiEspConfig, cache_dir: Path | None = None) -> dict[str,
                      "dev_map": mean_average_precision(fused_ev, space, ev_codes),
                      **{"dev_" + m: v for m, v in micro_prf(_pred_sets(fused_ev, space, thr), ev_codes).items()}},
         "weight_trace": trace,
+        "stacker": stack_res,
         "seconds": round(time.perf_counter() - t0, 1),
     }
 

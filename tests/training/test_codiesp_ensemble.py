@@ -67,3 +67,28 @@ def test_codiesp_ensemble_tiny_end_to_end(shared_data, tmp_path):
         assert 0.0 <= r["dev_map"] <= 1.0
     assert 0.0 <= res["ensemble"]["dev_micro_f1"] <= 1.0
     assert list(tmp_path.glob("full-*-dev-ranker.npy"))  # component matrices were cached
+
+
+def test_codiesp_ensemble_compact_map_equals_full_map():
+    from training.codiesp_ensemble import _Compact
+
+    rng = np.random.default_rng(0)
+    space = [f"c{i}" for i in range(30)]
+    raw = {k: np.where(rng.random((6, 30)) < 0.3, rng.random((6, 30)), 0).astype(np.float32) for k in ("a", "b")}
+    ranked = {k: rank_normalise(v) for k, v in raw.items()}
+    gold = [[space[j] for j in rng.choice(30, 3, replace=False)] for _ in range(5)] + [[]]
+    w = {"a": 1.0, "b": 0.3}
+    full = mean_average_precision(fuse(ranked, raw, w), space, gold)
+    assert _Compact(ranked, raw, space, gold).map(w) == pytest.approx(full, abs=1e-6)
+
+
+def test_codiesp_ensemble_best_threshold_maximises_micro_f1():
+    from training.codiesp import micro_prf
+    from training.codiesp_ensemble import _pred_sets, best_threshold
+
+    space = ["a", "b", "c"]
+    scores = np.array([[0.9, 0.6, 0.2], [0.8, 0.3, 0.0]], np.float32)
+    gold = [["a", "b"], ["c"]]
+    t, f = best_threshold(scores, space, gold)
+    assert t == pytest.approx(0.6)  # keeps a, b (doc 0) and a (doc 1): P 2/3, R 2/3
+    assert f == pytest.approx(micro_prf(_pred_sets(scores, space, t), gold)["micro_f1"])
