@@ -12,6 +12,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
+# Hermetic by default: tests never read the developer's .autocoder/ (imported NHS/HES code tables, trained
+# models), so a run here sees exactly what CI's clean checkout sees. AUTOCODER_HOME set by the caller wins.
+if "AUTOCODER_HOME" not in os.environ:
+    import tempfile
+
+    os.environ["AUTOCODER_HOME"] = tempfile.mkdtemp(prefix="autocoder-test-home-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("AUTOCODER_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -26,6 +26,9 @@ OPCS = {
     "W40.1": "Primary total prosthetic replacement of knee joint using cement",
     "W41.1": "Primary total prosthetic replacement of knee joint not using cement",
     "R17.2": "Elective lower uterine segment caesarean delivery", "R18.2": "Lower uterine segment caesarean delivery NEC",
+    "N30.3": "Circumcision", "M30.9": "Unspecified endoscopic examination of ureter",
+    "M27.1": "Endoscopic laser fragmentation of calculus of ureter",
+    "B22.1": "Bilateral adrenalectomy", "B22.2": "Total adrenalectomy NEC", "B22.9": "Unspecified excision of adrenal gland",
 }
 
 

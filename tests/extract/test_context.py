@@ -70,3 +70,16 @@ def test_context_flags_consistent(extractor):
 ])
 def test_context_section_semantics(extractor, text, mention, assertion):
     assert _assert_of(extractor, text, mention).assertion == assertion
+
+
+@pytest.mark.parametrize("text,mention,assertion", [
+    ("Sister with multiple sclerosis.", "multiple sclerosis", "family"),
+    ("Low probability of pulmonary embolism.", "pulmonary embolism", "negated"),
+    ("Free from angina since the stent.", "angina", "negated"),
+    ("Post-op delirium, resolved.", "delirium", "present"),
+    ("Elective circumcision (1974).", "circumcision", "historical"),
+    ("Went to theatre on day 3 for flexible ureteroscopy.", "ureteroscopy", "present"),
+    ("Dx: fractured neck of femur, for hemiarthroplasty.", "hemiarthroplasty", "hypothetical"),
+])
+def test_context_issue3_cues(extractor, text, mention, assertion):
+    assert _assert_of(extractor, text, mention).assertion == assertion
