@@ -75,6 +75,10 @@ class MatcherConfig(_Strict):
                                          "(single words are candidates only)")
     abbreviations: str = "extract/abbreviations.tsv"
     stop_phrases: str = "extract/stop_phrases.txt"
+    not_entities: str | None = Field("extract/not_entities.txt", description=(
+        "NER spans that are only a lab analyte / measurement or a drug (with its dose) are dropped: the NER "
+        "tags 'ferritin 620' or 'calcium gluconate' and the fuzzy matcher then finds a code for them"))
+    drugs: str | None = Field("extract/drugs.tsv", description="drug names (first column) for not_entities")
     top_k: int = Field(10, ge=1, le=50)
     min_title_tokens: int = Field(2, ge=1, description="shortest code-title variant matched in running text")
     fuzzy_min_score: float = Field(0.3, ge=0, le=1)

@@ -11,6 +11,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
+import re
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -121,6 +122,7 @@ class Extractor:
         self.phrase_stats: dict[str, list[int]] = corpus.get("phrases", {})
         self.index = build_index(cfg, term, corpus, str(Path(ner_model_dir).resolve()) if corpus else "")
         self.context = AssertionContext(self.nlp, cfg)
+        self._not_entity = _not_entity_pattern(cfg)
         self._cand_cache: OrderedDict[tuple[str, str, bool], list[Candidate]] = OrderedDict()
         self._workers = None   # (n_process, multiprocessing Pool, finalizer), see _pool
 
@@ -195,6 +197,8 @@ class Extractor:
             split_sentences(doc, self.cfg.sentences.split_on_semicolon, text)
         sections = self.sections.detect(text)
         ner_spans = [self._repair(doc, s) for s in doc.ents]
+        if self._not_entity is not None:
+            ner_spans = [s for s in ner_spans if not self._not_entity.fullmatch(s.text)]
         merged, sources = self._merge(doc, ner_spans, self._matcher_spans(doc, text))
         merged = [self._relabel(s) for s in merged]
         doc.ents = merged
@@ -297,6 +301,30 @@ class Extractor:
                     if (s.start, s.end) == (m.start, m.end):
                         sources[(s.start_char, s.end_char)] = "ner+matcher"
         return sorted(filter_spans(spans), key=lambda s: s.start), sources
+
+
+_MEASURE_TAIL = (r"(?:\s*(?:of|was|is|at|level|levels|count|[:=<>~]|\d[\d.,/]*|[+-]+|x\s*10\^?\d*|mg|mcg|micrograms?|g|"
+                 r"units?|iu|ml|mmol/?l?|umol/?l?|µmol/?l?|ng/?ml|kg/m2|%|od|bd|tds|qds|nocte|prn|stat|po|iv|sc|im|"
+                 r"daily|once|twice|weekly|infusion|tablets?|started|given|stopped|increased|reduced|raised|low|high|"
+                 r"normal)\b\.?)*\s*")
+
+
+def _not_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:
+    """One regex for spans that are only an analyte / drug name plus numbers, units and dosing words."""
+    words: list[str] = []
+    m = cfg.matcher
+    if m.not_entities and cfg.path(m.not_entities).exists():
+        words += [ln.strip() for ln in cfg.path(m.not_entities).read_text(encoding="utf-8").splitlines()
+                  if ln.strip() and not ln.startswith("#")]
+    if m.drugs and cfg.path(m.drugs).exists():
+        for line in cfg.path(m.drugs).read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#") and not line.startswith("drug\t"):
+                words.append(line.split("\t", 1)[0].strip())
+    words = sorted({w.lower() for w in words if w}, key=len, reverse=True)
+    if not words:
+        return None
+    alt = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?:{_MEASURE_TAIL})(?:{alt}){_MEASURE_TAIL}", re.IGNORECASE)
 
 
 _WORKER: Extractor | None = None   # the extractor, in a forked worker process
