@@ -106,6 +106,9 @@ DAGGER_ASTERISK: Mapping[str, frozenset[str]] = _dagger_table()[0]
 """dagger code -> the asterisk codes it pairs with (curated, autocoder/codes/data/dagger_asterisk.tsv)."""
 ASTERISK_DAGGERS: Mapping[str, frozenset[str]] = _dagger_table()[1]
 """asterisk code -> the dagger codes it may follow."""
+IMPLIED_ASTERISK: Mapping[str, str] = MappingProxyType(
+    {r["dagger"].strip(): r["asterisk"].strip() for r in _read_tsv("dagger_implied.tsv")})
+"""dagger code -> the asterisk its own title implies (added when the dagger is coded alone)."""
 
 
 @lru_cache(maxsize=1)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from autocoder.model.calibration import ConfidenceModel, IsotonicCalibrator, fit_threshold
 from autocoder.schemas import Entity
@@ -41,10 +41,25 @@ FEATURES = [
     "sec_pmh", "sec_procedure", "uncertain_only", "historical_kept", "suppressed_some", "primary_head",
     "is_opcs4", "clf_x_mention", "first_mention_inv", "diag_rank_inv", "best_rank_inv", "symptom_only",
     "sec_presentation", "sec_other", "main_rank_inv", "only_pmh",
+    # matcher-only evidence (a code the classifier has never seen): its own weights, see oov_simulation_share
+    "oov_x_match", "oov_x_diag_section", "oov_x_best_rank_inv",
 ]
 PRIMARY_FEATURES = ["primary_head", "fused", "clf_prob", "first_mention_inv", "sec_diagnosis", "has_mention",
                     "in_vocab", "diag_rank_inv", "sec_pmh", "sec_presentation", "sec_other", "main_rank_inv",
                     "only_pmh", "symptom_only", "best_rank_inv"]
+
+
+class DrugConfig(BaseModel):
+    """Part of RefineConfig: switches and windows of the drug rules (autocoder.model.drugs)."""
+
+    model_config = ConfigDict(extra="forbid")
+    adverse_effects: bool = True
+    poisoning: bool = True
+    window: int = Field(70, ge=10, description="characters between a condition mention and its drug cue")
+    # intent when an overdose is documented without any intent word: UK letters say "overdose" for
+    # self-poisoning, so intentional by default; "undetermined" codes Y10-Y14 instead
+    default_intent: str = Field("intentional", pattern="^(intentional|accidental|undetermined)$")
+
 
 
 class RefineConfig(BaseModel):
@@ -52,6 +67,15 @@ class RefineConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     prefer_specific: bool = True
+    # dagger/asterisk pairs completed (diabetes with renal complications -> + N08.3; F00.9 alone -> G30.9
+    # first; E11.9 beside G63.2 -> E11.4) and "delirium" beside a dementia -> F05.1
+    complete_dagger_asterisk: bool = True
+    combine_delirium_dementia: bool = True
+    drugs: DrugConfig = Field(default_factory=DrugConfig)
+    # a diagnostic endoscopy whose own sentence says "biopsy" is coded as the "... and biopsy" code of its
+    # category (OPCS-4 endoscopy convention, coding-primer): category -> the biopsy code
+    biopsy_variants: dict[str, str] = Field(default_factory=lambda: {
+        "G45": "G45.1", "H22": "H22.1", "H25": "H25.1", "E49": "E49.1", "M45": "M45.1", "M30": "M30.5"})
     add_laterality: bool = True
     add_laparoscopic: bool = True
     # characters before / after an operation mention searched for side and approach words
@@ -84,6 +108,14 @@ class FusionConfig(BaseModel):
     diagnosis_section_min_match: float = 0.8
     # without such a list: the first definitive diagnosis introduced by "admitted with" / "felt to represent"
     primary_from_cue: bool = True
+    # Out-of-vocabulary simulation when fitting on dev. Why: on synthetic dev nearly every gold code is in
+    # the classifier's vocabulary, so the only matcher-only candidates the combiner sees are false hits and
+    # it learns "not in vocabulary = wrong" -- which then sinks every rare code on real letters, where the
+    # terminology matcher is the only thing that knows them. For this share of codes (chosen at random per
+    # code, seeded) the dev candidates are shown as the classifier would see an unknown code: no classifier
+    # probability, no primary-head score, in_vocab 0; candidates with no mention are dropped (an unknown code
+    # could only be proposed by a mention). 0 turns it off.
+    oov_simulation_share: float = Field(0.3, ge=0.0, le=0.9)
     refine: RefineConfig = RefineConfig()
 
 
@@ -135,6 +167,7 @@ class Cand:
         has = 1.0 if self.present else 0.0
         unc = 1.0 if self.present and all(e.uncertain or e.assertion == "uncertain" for e in self.present) else 0.0
         hist = 1.0 if self.present and all(e.historical or e.assertion == "historical" for e in self.present) else 0.0
+        oov = 0.0 if self.in_vocab else 1.0
         return [
             self.clf_prob, math.log(p / (1 - p)) / 8.0, 1.0 if self.in_vocab else 0.0, has, self.max_match,
             math.log1p(len(self.present)), float("diagnosis" in kinds), float("pmh" in kinds),
@@ -147,6 +180,8 @@ class Cand:
             float("presentation" in kinds), float("other" in kinds),
             1.0 / (1 + self.main_rank) if self.main_rank is not None else 0.0,
             1.0 if kinds and kinds <= {"pmh", "context"} else 0.0,
+            oov * self.max_match, oov * float("diagnosis" in kinds),
+            oov * (1.0 / (1 + self.best_rank) if self.best_rank is not None else 0.0),
         ]
 
 
@@ -416,6 +451,7 @@ class FusionModel:
         Gold codes must be canonical. Returns a report with dev ECE (before/after calibration)."""
         from autocoder.model.calibration import expected_calibration_error
 
+        episodes_cands, n_masked = simulate_oov(episodes_cands, self.cfg.oov_simulation_share, seed)
         rows, ys, groups, live_idx = [], [], [], []
         for i, cands in enumerate(episodes_cands):
             gset = {("icd10", c) for c in gold_dx[i]} | {("opcs4", c) for c in gold_proc[i]}
@@ -493,6 +529,7 @@ class FusionModel:
             "dev_confidence_ece": expected_calibration_error(conf_cal, correct),
             "dev_set_correct_rate": float(np.mean(correct)) if correct else 0.0,
             "threshold_icd10": self.thresholds["icd10"], "threshold_opcs4": self.thresholds["opcs4"],
+            "oov_simulated_codes": n_masked,
         }
         return self.fit_report
 
@@ -519,6 +556,28 @@ class FusionModel:
         m.review_threshold = float(d.get("review_threshold", m.cfg.review_threshold))
         m.fit_report = d.get("fit_report", {})
         return m
+
+
+def simulate_oov(episodes_cands: Sequence[Sequence[Cand]], share: float,
+                 seed: int = 0) -> tuple[list[list[Cand]], int]:
+    """Dev candidates with a random `share` of the in-vocabulary codes shown as out-of-vocabulary (see
+    FusionConfig.oov_simulation_share): classifier features cleared, mention-less candidates dropped.
+    Returns the new candidate lists and how many codes were masked. The inputs are not modified."""
+    if share <= 0:
+        return [list(c) for c in episodes_cands], 0
+    keys = sorted({c.key for cands in episodes_cands for c in cands if c.in_vocab})
+    rng = np.random.default_rng(seed + 7919)
+    masked = {k for k, u in zip(keys, rng.random(len(keys))) if u < share}
+    out = []
+    for cands in episodes_cands:
+        row = []
+        for c in cands:
+            if c.key not in masked:
+                row.append(c)
+            elif c.present or c.suppressed:
+                row.append(replace(c, clf_prob=0.0, primary_head=0.0, in_vocab=False))
+        out.append(row)
+    return out, len(masked)
 
 
 def _primary_features(c: Cand, p: float) -> list[float]:

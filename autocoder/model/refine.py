@@ -59,8 +59,11 @@ def prefer_specific(d: Decision, title: Callable[[str, str], str]) -> Decision:
                         if s.code != c.code and s.code[:3] == c.code[:3] and s.present
                         and not is_unspecified(s.code, title(s.code, "icd10"))
                         and s.max_match >= c.max_match and s.best_rank == 0]
-            kept_codes = {k.code for k, _ in kept}
-            in_kept = [t for t in siblings if t[0].code in kept_codes]
+            # a specific sibling that is itself coded (kept) makes the unspecified one redundant, however
+            # well each was matched: "COPD" beside "infective exacerbation of COPD" is one condition
+            in_kept = [(s, sp) for s, sp in kept
+                       if s.code != c.code and s.code[:3] == c.code[:3] and s.present
+                       and not is_unspecified(s.code, title(s.code, "icd10"))]
             if in_kept:                 # a specific sibling is already coded: the unspecified one goes
                 if i == 0:              # ... and the sibling moves up to primary
                     best = max(in_kept, key=lambda t: t[1])
@@ -75,6 +78,78 @@ def prefer_specific(d: Decision, title: Callable[[str, str], str]) -> Decision:
         out.append((c, p))
         used.add(c.code)
     return replace(d, diagnoses=out)
+
+
+def complete_dagger_asterisk(d: Decision) -> Decision:
+    """Dagger/asterisk pairs made whole (coding-primer: an asterisk is never recorded alone; NHS records the
+    dagger first, asterisk straight after):
+    - a kept asterisk without any of its daggers: a kept code of a dagger's category becomes that dagger
+      (E11.9 + G63.2 -> E11.4 + G63.2); else, when the asterisk has one dagger only, it is added (F00.9 ->
+      G30.9 first);
+    - a kept dagger whose title implies its manifestation (dagger_implied.tsv) gets that asterisk when none
+      of its asterisks is kept (E11.2 -> + N08.3, G30.1 -> + F00.1).
+    Added codes carry the evidence of the code that implied them."""
+    from autocoder.codes.rules import ASTERISK_DAGGERS, DAGGER_ASTERISK, IMPLIED_ASTERISK
+
+    out = list(d.diagnoses)
+    codes = [c.code for c, _ in out]
+    for i, (c, p) in enumerate(list(out)):
+        daggers = ASTERISK_DAGGERS.get(c.code)
+        if not daggers or any(x in codes for x in daggers):
+            continue
+        same = [(j, dg) for j, k in enumerate(codes) for dg in sorted(daggers)
+                if k != dg and k[:3] == dg[:3] and k not in DAGGER_ASTERISK]   # never re-point another pair
+        if same:
+            j, dg = same[0]
+            out[j] = (replace(out[j][0], code=dg), out[j][1])
+            codes[j] = dg
+        elif len(daggers) == 1:
+            dg = next(iter(daggers))
+            pos = codes.index(c.code)
+            out.insert(pos, (Cand(code=dg, system="icd10", present=list(c.present), max_match=c.max_match), p))
+            codes.insert(pos, dg)
+    for c, p in list(out):
+        ast = IMPLIED_ASTERISK.get(c.code)
+        if not ast or any(a in codes for a in DAGGER_ASTERISK.get(c.code, ())):
+            continue
+        pos = codes.index(c.code) + 1
+        out.insert(pos, (Cand(code=ast, system="icd10", present=list(c.present), max_match=c.max_match), p))
+        codes.insert(pos, ast)
+    return replace(d, diagnoses=out)
+
+
+_DEMENTIA = ("F00", "F01", "F02", "F03", "G30")
+
+
+def combine_delirium_dementia(d: Decision) -> Decision:
+    """Delirium (F05.0 / F05.9) coded beside a dementia is 'delirium superimposed on dementia' (F05.1)."""
+    codes = [c.code for c, _ in d.diagnoses]
+    if not any(k.startswith(_DEMENTIA) for k in codes):
+        return d
+    out = [(replace(c, code="F05.1"), p) if c.code in ("F05.0", "F05.9") else (c, p) for c, p in d.diagnoses]
+    seen: set[str] = set()
+    out = [(c, p) for c, p in out if not (c.code in seen or seen.add(c.code))]
+    return replace(d, diagnoses=out)
+
+
+_BIOPSY = re.compile(r"\bbiops(?:y|ies|ied)\b|\bbx\b|\bCLO\b|\bhistology\b", re.IGNORECASE)
+
+
+def endoscopy_biopsy(d: Decision, text: str, cfg: RefineConfig) -> Decision:
+    """G45.9 'OGD' -> G45.1 when the OGD's own sentence mentions a biopsy (H22, H25, E49, M45 alike)."""
+    out = []
+    have = {c.code for c, _ in d.procedures}
+    for c, p in d.procedures:
+        target = cfg.biopsy_variants.get(c.code[:3])
+        if target and c.code != target and target not in have and c.present:
+            for e in c.present:
+                pre, post = _window(text, e, cfg.window_before, 80)
+                if _BIOPSY.search(text[e.start:e.end]) or _BIOPSY.search(post) or _BIOPSY.search(pre[-25:]):
+                    c = replace(c, code=target)
+                    have.add(target)
+                    break
+        out.append((c, p))
+    return replace(d, procedures=out)
 
 
 def _window(text: str, e: Entity, before: int, after: int) -> tuple[str, str]:
@@ -135,6 +210,16 @@ def refine(d: Decision, text: str, *, title: Callable[[str, str], str], sided: f
     cfg = cfg or RefineConfig()
     if cfg.prefer_specific:
         d = prefer_specific(d, title)
+    if cfg.combine_delirium_dementia:
+        d = combine_delirium_dementia(d)
+    if cfg.complete_dagger_asterisk:
+        d = complete_dagger_asterisk(d)
+    if cfg.drugs.adverse_effects or cfg.drugs.poisoning:
+        from autocoder.model.drugs import apply_drug_rules
+
+        d = apply_drug_rules(d, text, cfg.drugs)
+    if cfg.biopsy_variants:
+        d = endoscopy_biopsy(d, text, cfg)
     if cfg.add_laterality or cfg.add_laparoscopic:
         d = add_qualifiers(d, text, sided, title, cfg)
     return d

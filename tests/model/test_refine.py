@@ -97,3 +97,52 @@ def test_refine_can_be_switched_off():
     cfg = RefineConfig(prefer_specific=False, add_laterality=False, add_laparoscopic=False)
     d = refine(decision([], proc=[(chole, 0.9)]), text, title=title, sided=frozenset(), cfg=cfg)
     assert [c.code for c, _ in d.procedures] == ["J18.3"]
+
+
+def _codes(d: Decision) -> list[str]:
+    return [c.code for c, _ in d.diagnoses]
+
+
+def test_refine_completes_dagger_asterisk_pairs_in_both_directions():
+    from autocoder.model.refine import complete_dagger_asterisk
+
+    text = "Diabetic nephropathy. Alzheimer's dementia. Neuropathy."
+    e = ent(text, "Diabetic nephropathy")
+    # a dagger whose title implies the manifestation gets its asterisk, carrying the dagger's evidence
+    d = complete_dagger_asterisk(decision([(cand("E11.2", present=[e]), 0.9), (cand("I10", present=[e]), 0.8)]))
+    assert _codes(d) == ["E11.2", "N08.3", "I10"] and d.diagnoses[1][0].present == [e]
+    # an asterisk alone gets its only dagger first
+    a = ent(text, "Alzheimer's dementia")
+    assert _codes(complete_dagger_asterisk(decision([(cand("F00.9", present=[a]), 0.9)]))) == ["G30.9", "F00.9"]
+    # an unspecified code of the dagger's category becomes the dagger; another pair's dagger is left alone
+    n = ent(text, "Neuropathy")
+    assert _codes(complete_dagger_asterisk(decision([(cand("E11.9", present=[e]), .9), (cand("G63.2", present=[n]), .8)]))) \
+        == ["E11.4", "G63.2"]
+    kept = _codes(complete_dagger_asterisk(decision([(cand("E11.2", present=[e]), .9), (cand("N08.3", present=[e]), .9),
+                                                     (cand("G63.2", present=[n]), .8)])))
+    assert kept[:2] == ["E11.2", "N08.3"] and "G63.2" in kept
+    # Parkinson's disease does not imply dementia
+    assert _codes(complete_dagger_asterisk(decision([(cand("G20", present=[e]), 0.9)]))) == ["G20"]
+
+
+def test_refine_delirium_beside_dementia_is_f05_1_and_coded_siblings_drop_the_unspecified():
+    from autocoder.model.refine import combine_delirium_dementia
+
+    text = "Delirium. Vascular dementia. COPD with infective exacerbation."
+    dl, dm = ent(text, "Delirium"), ent(text, "Vascular dementia")
+    d = combine_delirium_dementia(decision([(cand("F05.9", present=[dl]), .9), (cand("F01.9", present=[dm]), .8)]))
+    assert _codes(d) == ["F05.1", "F01.9"]
+    assert _codes(combine_delirium_dementia(decision([(cand("F05.9", present=[dl]), .9)]))) == ["F05.9"]
+    copd, exac = ent(text, "COPD"), ent(text, "COPD with infective exacerbation")
+    d = prefer_specific(decision([(cand("J44.1", present=[exac], match=0.7), .9),
+                                  (cand("J44.9", present=[copd], match=1.0), .8)]), title)
+    assert _codes(d) == ["J44.1"]
+
+
+def test_refine_endoscopy_with_biopsy_in_its_sentence_takes_the_biopsy_code():
+    from autocoder.model.refine import endoscopy_biopsy
+
+    text = "OGD: gastritis, biopsies taken for CLO. Colonoscopy normal."
+    ogd, colo = ent(text, "OGD", "PROCEDURE"), ent(text, "Colonoscopy", "PROCEDURE")
+    d = decision([], proc=[(cand("G45.9", "opcs4", [ogd]), .9), (cand("H22.9", "opcs4", [colo]), .8)])
+    assert [c.code for c, _ in endoscopy_biopsy(d, text, RefineConfig()).procedures] == ["G45.1", "H22.9"]

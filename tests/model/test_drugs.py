@@ -1,0 +1,65 @@
+"""Drug rules: adverse effect in therapeutic use -> Y40-Y59 after its condition; overdose -> T-code first
+plus intent code; 'OD' as once-daily is not an overdose."""
+
+from __future__ import annotations
+
+import pytest
+
+from autocoder.model.drugs import DrugTable, apply_drug_rules
+from autocoder.model.fusion import Cand, Decision, DrugConfig
+from autocoder.schemas import Entity
+
+
+@pytest.fixture()
+def table(tmp_path):
+    p = tmp_path / "drugs.tsv"
+    p.write_text("# test table\ndrug\tadverse_effect\tpoisoning\tclass\n"
+                 "gliclazide\tY42.3\tT38.3\tsulfonylurea\nramipril\tY52.4\tT46.4\tace inhibitor\n"
+                 "steroid\tY42.0\tT38.0\tglucocorticoid\nparacetamol\tY45.5\tT39.1\tanalgesic\n"
+                 "sertraline\tY49.2\tT43.2\tssri\namlodipine\tY52.1\tT46.1\tccb\n", encoding="utf-8")
+    return DrugTable.load(p)
+
+
+def _dx(text: str, *items: tuple[str, str]) -> Decision:
+    dx = []
+    for code, phrase in items:
+        s = text.index(phrase)
+        dx.append((Cand(code=code, system="icd10", present=[Entity(text=phrase, start=s, end=s + len(phrase),
+                                                                   label="DIAGNOSIS")], max_match=0.9), 0.8))
+    return Decision(dx, [], list(dx), [], [], 0.5, 0.5)
+
+
+def _codes(d: Decision) -> list[str]:
+    return [c.code for c, _ in d.diagnoses]
+
+
+def test_drug_adverse_effect_follows_its_condition_with_the_drug_as_evidence(table):
+    text = "Hypoglycaemia secondary to gliclazide. AKI. Steroid-induced hyperglycaemia."
+    d = apply_drug_rules(_dx(text, ("E16.0", "Hypoglycaemia"), ("N17.9", "AKI"), ("R73.9", "hyperglycaemia")),
+                         text, DrugConfig(), table)
+    assert _codes(d) == ["E16.0", "Y42.3", "N17.9", "R73.9", "Y42.0"]
+    ev = d.diagnoses[1][0].present[0]
+    assert text[ev.start:ev.end] == "gliclazide"
+
+
+def test_drug_named_without_a_causal_cue_adds_nothing(table):
+    text = "Hypertension. Medications: ramipril 5mg OD, amlodipine 10 mg OD."
+    d = apply_drug_rules(_dx(text, ("I10", "Hypertension")), text, DrugConfig(), table)
+    assert _codes(d) == ["I10"]
+
+
+def test_drug_overdose_puts_poisoning_first_with_intent(table):
+    text = "Admitted after an intentional overdose of 32 paracetamol tablets. Low mood."
+    d = apply_drug_rules(_dx(text, ("F32.9", "Low mood")), text, DrugConfig(), table)
+    assert _codes(d) == ["T39.1", "X60", "F32.9"]
+    text = "Accidental ingestion of her husband's sertraline."
+    assert _codes(apply_drug_rules(_dx(text, ("R11", "ingestion")), text, DrugConfig(), table))[:2] == ["T43.2", "X41"]
+    text = "No evidence of overdose. Paracetamol level undetectable."
+    assert _codes(apply_drug_rules(_dx(text, ("R11", "evidence")), text, DrugConfig(), table)) == ["R11"]
+
+
+def test_drug_rules_can_be_switched_off(table):
+    text = "Hypoglycaemia secondary to gliclazide."
+    d = apply_drug_rules(_dx(text, ("E16.0", "Hypoglycaemia")), text,
+                         DrugConfig(adverse_effects=False, poisoning=False), table)
+    assert _codes(d) == ["E16.0"]
