@@ -19,6 +19,7 @@ import numpy as np
 
 from autocoder.model.bundle import bundle_hash, read_card, resolve_source
 from autocoder.model.fusion import Cand, Decision, FusionModel, build_candidates
+from autocoder.model.policy import CodingPolicy, apply_policy, load_policy
 from autocoder.schemas import (
     CodeSuggestion,
     CodingResult,
@@ -188,7 +189,7 @@ class CodingPipeline:
     def __init__(self, *, labels: Sequence[str], fusion: FusionModel, classifier=None, extractor=None,
                  phrases: dict[str, list[str]] | None = None, model_version: str = "autocoder@dev",
                  config_hash: str = "unknown", codebook: CodeBook | None = None, bundle_dir: Path | None = None,
-                 card: dict | None = None, batch_size: int = 32) -> None:
+                 card: dict | None = None, batch_size: int = 32, policy: CodingPolicy | None = None) -> None:
         self.labels = list(labels)
         self.fusion = fusion
         self.classifier = classifier
@@ -200,6 +201,9 @@ class CodingPipeline:
         self.bundle_dir = bundle_dir
         self.card = card or {}
         self.batch_size = batch_size
+        # local coding conventions: read at load time (not part of the bundle), so a trust changes them
+        # without retraining; None = configs/coding_policy.yaml (or AUTOCODER_CODING_POLICY)
+        self.policy = policy if policy is not None else load_policy()
 
     # ---- loading ---------------------------------------------------------------------------
     @classmethod
@@ -286,11 +290,13 @@ class CodingPipeline:
         return [self.to_result(ep, self.decide(ep, list(c)), top_k) for ep, c in zip(episodes, cands)]
 
     def decide(self, ep: Episode, cands: Sequence[Cand]) -> Decision:
-        """Fusion decision, then the coding-convention refinements (specificity, OPCS-4 qualifiers)."""
+        """Fusion decision, then the coding-convention refinements (specificity, OPCS-4 qualifiers), then
+        the local coding policy (configs/coding_policy.yaml)."""
         from autocoder.model.refine import refine
 
         d = self.fusion.decide(cands, may_be_primary=self.codes.may_be_primary)
-        return refine(d, ep.text, title=self.codes.title, sided=self.codes.sided(), cfg=self.fusion.cfg.refine)
+        d = refine(d, ep.text, title=self.codes.title, sided=self.codes.sided(), cfg=self.fusion.cfg.refine)
+        return apply_policy(d, ep.text, self.policy, may_be_primary=self.codes.may_be_primary)
 
     def predict_one(self, episode: Episode, top_k: int = 0) -> CodingResult:
         return self.predict([episode], top_k=top_k)[0]

@@ -26,6 +26,9 @@ class DataConfig(BaseModel):
     test_seed: int = 2
     form_split_seed: int = 0
     holdout_fraction: float = 0.3
+    apply_coding_policy: bool = Field(True, description=(
+        "recode synthetic gold under configs/coding_policy.yaml (AUTOCODER_CODING_POLICY) before training, "
+        "so the classifier, fusion and test figures follow the convention the pipeline applies"))
     min_label_count: int = Field(2, ge=1, description="codes seen fewer times in train are left to the extractor")
     max_labels: int | None = Field(None, ge=1, description="keep only the most frequent labels (tiny configs)")
     extra_train: str | None = Field(None, description="JSONL of extra gold episodes (coder feedback) added to the "

@@ -1,0 +1,236 @@
+"""Local coding policy: trust conventions applied to a fusion Decision after refinement, before sequencing.
+
+Why a separate, data-driven step: what a trust codes is partly local convention, not clinical truth
+(coding-primer "[U]" items and the dev-letters README). One trust codes every CT and the anaesthetic, the
+next codes only CT head; one codes current smoking, another does not. A model trained on synthetic data
+cannot learn a convention it was never shown, and a coding team must be able to change one without
+retraining. So the conventions live in `configs/coding_policy.yaml` (validated here) and are applied as
+rules:
+
+1. `never_code`: code prefixes never suggested (with `allow` exceptions), e.g. status codes Z86/Z87/Z95,
+   O80-O84 (method of delivery is carried by OPCS R-codes), Y80-Y84 anaesthetics, Y97/Y98 radiology
+   supplements, chapter U imaging except CT head. A dropped main operation takes its Y/Z qualifiers with it.
+2. `minor_procedures`: a primary procedure that is only imaging / drug delivery / a line is replaced by a
+   real operation when one is kept (PRule 2: the main procedure is the most resource-intensive one).
+3. `delivery_outcome`: a delivery procedure (R17-R25) adds Z37.0 to the mother's record (evidence: the
+   delivery's own mention).
+4. `caesarean_urgency`: R17 (elective) vs R18 (emergency) caesarean is read from the words beside the
+   caesarean mention ("emergency", "category 1", "EMCS" -> R18; "elective", "planned", "ELCS" -> R17).
+5. `anticoagulant_status`: Z92.1 only for an anticoagulant taken on admission, not one started this stay.
+
+Pure Python (no torch, no spaCy). Every rule is switchable; an empty policy changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from autocoder import paths
+from autocoder.errors import ConfigError
+from autocoder.model.fusion import Cand, Decision
+
+DEFAULT_POLICY = paths.CONFIG_DIR / "coding_policy.yaml"
+
+
+class SystemPrefixes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    icd10: list[str] = Field(default_factory=list)
+    opcs4: list[str] = Field(default_factory=list)
+
+    def get(self, system: str) -> list[str]:
+        return self.icd10 if system == "icd10" else self.opcs4
+
+
+class DeliveryOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    code: str = "Z37.0"
+    procedure_prefixes: list[str] = Field(
+        default_factory=lambda: ["R17", "R18", "R19", "R20", "R21", "R22", "R23", "R24", "R25"])
+
+
+class CaesareanUrgency(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    window: int = Field(80, ge=0, description="characters before/after the caesarean mention searched")
+    emergency_words: list[str] = Field(default_factory=lambda: [
+        r"emergency", r"\bEMCS\b", r"\bEmLSCS\b", r"category\s*[123]\b", r"\bcat\.?\s*[123]\b", r"crash",
+        r"urgent", r"in labour"])
+    elective_words: list[str] = Field(default_factory=lambda: [
+        r"elective", r"\bELCS\b", r"\bElLSCS\b", r"planned", r"scheduled", r"category\s*4\b", r"\bcat\.?\s*4\b"])
+
+
+class AnticoagulantStatus(BaseModel):
+    """Z92.1 (long-term anticoagulant use) is for patients on an anticoagulant on admission, not for one
+    started during this admission (NCCS trust guidance; tests/data/README.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    code: str = "Z92.1"
+    drugs: str = (r"warfarin|apixaban|rivaroxaban|edoxaban|dabigatran|DOACs?|NOACs?|anticoagula\w*|enoxaparin|"
+                  r"dalteparin|tinzaparin|LMWH|heparin")
+    start_words: str = r"start(?:ed|ing)?|commenc\w*|initiat\w*|began|begun|newly|new|loaded"
+
+
+class CodingPolicy(BaseModel):
+    """configs/coding_policy.yaml. Defaults = the conventions of the team's hand-coded letter sets."""
+
+    model_config = ConfigDict(extra="forbid")
+    never_code: SystemPrefixes = Field(default_factory=SystemPrefixes)
+    allow: SystemPrefixes = Field(default_factory=SystemPrefixes)
+    minor_procedures: list[str] = Field(default_factory=list)
+    delivery_outcome: DeliveryOutcome = Field(default_factory=DeliveryOutcome)
+    caesarean_urgency: CaesareanUrgency = Field(default_factory=CaesareanUrgency)
+    anticoagulant_status: AnticoagulantStatus = Field(default_factory=AnticoagulantStatus)
+
+    def excluded(self, code: str, system: str) -> bool:
+        if any(code.startswith(p) for p in self.allow.get(system)):
+            return False
+        return any(code.startswith(p) for p in self.never_code.get(system))
+
+
+def load_policy(path: str | Path | None = None) -> CodingPolicy:
+    """The policy file (`path`, else env AUTOCODER_CODING_POLICY, else configs/coding_policy.yaml); a
+    missing default file means the empty policy. Errors name the file and the bad key."""
+    p = Path(path or os.environ.get("AUTOCODER_CODING_POLICY") or DEFAULT_POLICY)
+    if not p.exists():
+        if path or os.environ.get("AUTOCODER_CODING_POLICY"):
+            raise ConfigError(f"coding policy file not found: {p}")
+        return CodingPolicy(delivery_outcome=DeliveryOutcome(enabled=False),
+                            caesarean_urgency=CaesareanUrgency(enabled=False))
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        return CodingPolicy(**data)
+    except (yaml.YAMLError, ValidationError, TypeError) as exc:
+        raise ConfigError(f"{p}: invalid coding policy: {exc}") from exc
+
+
+def _is_qualifier(code: str) -> bool:
+    return code[:1] in ("Y", "Z")
+
+
+def _drop_excluded(items: list[tuple[Cand, float]], system: str, policy: CodingPolicy) -> list[tuple[Cand, float]]:
+    out: list[tuple[Cand, float]] = []
+    dropping_main = False
+    for c, p in items:
+        if system == "opcs4" and _is_qualifier(c.code):
+            if dropping_main or policy.excluded(c.code, system):
+                continue        # a qualifier of a dropped operation goes with it
+            out.append((c, p))
+            continue
+        dropping_main = policy.excluded(c.code, system)
+        if not dropping_main:
+            out.append((c, p))
+    return out
+
+
+def _blocks(items: list[tuple[Cand, float]]) -> list[list[tuple[Cand, float]]]:
+    """Main operation + the Y/Z qualifiers that follow it."""
+    blocks: list[list[tuple[Cand, float]]] = []
+    for it in items:
+        if blocks and _is_qualifier(it[0].code):
+            blocks[-1].append(it)
+        else:
+            blocks.append([it])
+    return blocks
+
+
+def _prefer_major(items: list[tuple[Cand, float]], policy: CodingPolicy) -> list[tuple[Cand, float]]:
+    if not items or not policy.minor_procedures:
+        return items
+    blocks = _blocks(items)
+
+    def minor(b: list[tuple[Cand, float]]) -> bool:
+        return _is_qualifier(b[0][0].code) or any(b[0][0].code.startswith(p) for p in policy.minor_procedures)
+
+    if not minor(blocks[0]):
+        return items
+    major = [b for b in blocks if not minor(b)]
+    if not major:
+        return items
+    best = max(major, key=lambda b: b[0][1])
+    return [it for b in [best] + [b for b in blocks if b is not best] for it in b]
+
+
+def _caesarean(items: list[tuple[Cand, float]], text: str, cfg: CaesareanUrgency) -> list[tuple[Cand, float]]:
+    emerg = [re.compile(w, re.IGNORECASE) for w in cfg.emergency_words]
+    elect = [re.compile(w, re.IGNORECASE) for w in cfg.elective_words]
+    out = []
+    for c, p in items:
+        if c.code[:3] in ("R17", "R18") and c.present:
+            e = min(c.present, key=lambda m: m.start)
+            near = text[max(0, e.start - cfg.window):e.end + cfg.window]
+            is_emerg = any(rx.search(near) for rx in emerg)
+            is_elect = any(rx.search(near) for rx in elect)
+            target = "R18" if is_emerg and not is_elect else "R17" if is_elect and not is_emerg else c.code[:3]
+            if target != c.code[:3]:
+                c = replace(c, code=target + c.code[3:])
+        out.append((c, p))
+    return out
+
+
+def _new_anticoagulant_only(c: Cand, text: str, cfg: AnticoagulantStatus) -> bool:
+    """True when the letter shows the anticoagulant as started this admission and no mention of the code
+    says the patient was already on one."""
+    started = re.compile(rf"\b(?:{cfg.start_words})\b[^.\n]{{0,30}}?\b(?:{cfg.drugs})", re.IGNORECASE)
+    if not started.search(text):
+        return False
+    for e in c.present:
+        before = text[max(0, e.start - 40):e.start]
+        if not started.search(before + text[e.start:e.end]):
+            return False   # a mention that is not a new start: on an anticoagulant already
+    return True
+
+
+def apply_policy(d: Decision, text: str, policy: CodingPolicy,
+                 may_be_primary=None) -> Decision:
+    """The policy's rules on one decision (see the module docstring); `may_be_primary(code, system)`
+    chooses a new primary diagnosis when the old one was excluded."""
+    dx = _drop_excluded(list(d.diagnoses), "icd10", policy)
+    ranked_dx = [(c, p) for c, p in d.ranked_diagnoses if not policy.excluded(c.code, "icd10")]
+    if d.diagnoses and not dx:      # every kept code was excluded: an episode still has a primary
+        pool = [(c, p) for c, p in ranked_dx if may_be_primary is None or may_be_primary(c.code, "icd10")]
+        dx = pool[:1]
+    ac = policy.anticoagulant_status
+    if ac.enabled:
+        dx = [(c, p) for c, p in dx if not (c.code == ac.code and _new_anticoagulant_only(c, text, ac))]
+    proc = _drop_excluded(list(d.procedures), "opcs4", policy)
+    if proc and _is_qualifier(proc[0][0].code):   # only qualifiers left: no codable procedure
+        proc = []
+    proc = _prefer_major(proc, policy)
+    if policy.caesarean_urgency.enabled:
+        proc = _caesarean(proc, text, policy.caesarean_urgency)
+    ranked_pr = [(c, p) for c, p in d.ranked_procedures if not policy.excluded(c.code, "opcs4")]
+    out = policy.delivery_outcome
+    if out.enabled and dx and not any(c.code.startswith(out.code[:3]) for c, _ in dx):
+        delivery = [(c, p) for c, p in proc if c.code.startswith(tuple(out.procedure_prefixes))]
+        if delivery:
+            c, p = delivery[0]
+            dx.append((Cand(code=out.code, system="icd10", present=list(c.present[:1]), max_match=c.max_match), p))
+    return replace(d, diagnoses=dx, procedures=proc, ranked_diagnoses=ranked_dx, ranked_procedures=ranked_pr)
+
+
+
+def filter_gold(codes: list[str], system: str, policy: CodingPolicy) -> list[str]:
+    """Gold codes as the policy would record them (training data written under another convention, e.g.
+    the synthetic generator's F17.1 for current smokers): excluded codes go, an excluded operation takes
+    the Y/Z qualifiers right after it, order is kept (so the first survivor becomes primary)."""
+    out: list[str] = []
+    dropping_main = False
+    for c in codes:
+        if system == "opcs4" and _is_qualifier(c):
+            if not (dropping_main or policy.excluded(c, system)):
+                out.append(c)
+            continue
+        dropping_main = policy.excluded(c, system)
+        if not dropping_main:
+            out.append(c)
+    if system == "opcs4" and out and _is_qualifier(out[0]):
+        return []
+    return out
