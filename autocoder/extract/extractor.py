@@ -45,6 +45,11 @@ _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
 _LEADING_CUES = {"previous", "prev", "known", "h/o", "hx", "?", "query", "queried", "possible", "suspected",
                  "likely", "probable", "presumed", "no", "nil", "denies", "old", "remote"}
 _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
+# an assertion cue the NER swallowed at the end of its span ("CT head not indicated", "PE excluded") is cut
+# off so ConText sees it beside the mention (a cue inside the span would never apply to it)
+_TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|thought)?\s*"
+                           r"(?:not\s+(?:indicated|required|needed|necessary|performed|done|tolerated)|"
+                           r"excluded|ruled\s+out|declined|cancelled|negative|unremarkable|normal))+$", re.IGNORECASE)
 CORPUS_STATS = "corpus_stats.json"
 PROCESSES_ENV = "AUTOCODER_EXTRACT_PROCESSES"
 
@@ -259,6 +264,11 @@ class Extractor:
             end -= 1
         while end - start > 1 and doc[start].lower_ in _LEADING_CUES:   # "previous gastro" -> "gastro"
             start += 1
+        cue = _TRAILING_CUE.search(doc[start:end].text)
+        if cue and cue.start() > 0:
+            cut = doc[start].idx + cue.start()
+            while end - start > 1 and doc[end - 1].idx >= cut:
+                end -= 1
         if (start, end) == (span.start, span.end):
             return span
         return Span(doc, start, end, label=span.label_)
@@ -303,10 +313,10 @@ class Extractor:
         return sorted(filter_spans(spans), key=lambda s: s.start), sources
 
 
-_MEASURE_TAIL = (r"(?:\s*(?:of|was|is|at|level|levels|count|[:=<>~]|\d[\d.,/]*|[+-]+|x\s*10\^?\d*|mg|mcg|micrograms?|g|"
-                 r"units?|iu|ml|mmol/?l?|umol/?l?|µmol/?l?|ng/?ml|kg/m2|%|od|bd|tds|qds|nocte|prn|stat|po|iv|sc|im|"
+_MEASURE_TAIL = (r"(?:\s*(?:(?:of|was|is|at|level|levels|count|x\s*10\^?\d*|mg|mcg|micrograms?|g|"
+                 r"units?|iu|ml|mmol|umol|µmol|nmol|pmol|ng|ug|pg|mu|mm|cm|mmhg|kpa|bpm|kg/m2|od|bd|tds|qds|nocte|prn|stat|po|iv|sc|im|"
                  r"daily|once|twice|weekly|infusion|tablets?|started|given|stopped|increased|reduced|raised|low|high|"
-                 r"normal)\b\.?)*\s*")
+                 r"normal)(?:/[a-z]+)?\b\.?|[:=<>~%]|\d[\d.,/]*|[+-]+))*\s*")
 
 
 def _not_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:

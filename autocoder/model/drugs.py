@@ -86,6 +86,8 @@ _INTENTIONAL = re.compile(r"\b(?:intentional(?:ly)?|deliberate(?:ly)?|suicid\w*|
                           r"to\s+end\s+(?:her|his|their)\s+life|staggered)\b", re.IGNORECASE)
 _ACCIDENTAL = re.compile(r"\b(?:accidental(?:ly)?|inadvertent(?:ly)?|by\s+mistake|unintentional(?:ly)?|"
                          r"double[- ]dos\w*|dosing\s+error)\b", re.IGNORECASE)
+_PRESCRIPTION = re.compile(r"\d\s*(?:mg|mcg|micrograms?|g|units?|ml)\b|\b(?:BD|TDS|QDS|PRN|nocte|mane|"
+                           r"daily|weekly|for\s+\d+\s+(?:days|weeks))\b", re.IGNORECASE)
 _SENT_END = re.compile(r"[.;\n]\s")
 
 
@@ -149,11 +151,12 @@ def poisoning(d: Decision, text: str, table: DrugTable, cfg: DrugConfig) -> Deci
     """A documented overdose of a named drug: its T36-T50 code first, then the intent code."""
     found: list[tuple[int, int, Drug, str]] = []
     cues = list(_OVERDOSE.finditer(text)) + list(_OD.finditer(text))
+    # a bare "<drug> OD" is an overdose only when the drug name is right before it and its sentence
+    # reads nothing like a prescription ("omeprazole 40 mg BD for 8 weeks, then OD" is once daily)
     cues += [m for m in re.finditer(r"\bOD\b", text)
-             if table.find(text, max(0, m.start() - 40), m.start())
-             and re.search(r"[A-Za-z]\s*$", text[max(0, m.start() - 3):m.start()])
-             and not re.search(r"\d\s*(?:mg|mcg|g|micrograms?|units?|ml)?\s*$", text[max(0, m.start() - 12):m.start()],
-                               re.IGNORECASE)]
+             if any(re.fullmatch(r"\s*", text[de:m.start()])
+                    for _, de, _ in table.find(text, max(0, m.start() - 40), m.start()))
+             and not _PRESCRIPTION.search(text[slice(*_sentence(text, m.start(), m.end()))])]
     for m in cues:
         s0, s1 = _sentence(text, m.start(), m.end())
         if _NEG.search(text[s0:m.start()]):

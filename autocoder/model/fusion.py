@@ -116,6 +116,10 @@ class FusionConfig(BaseModel):
     # probability, no primary-head score, in_vocab 0; candidates with no mention are dropped (an unknown code
     # could only be proposed by a mention). 0 turns it off.
     oov_simulation_share: float = Field(0.3, ge=0.0, le=0.9)
+    # code prefixes the terminology matcher may not propose from a mention's own words: Y40-Y59 (drug in
+    # therapeutic use causing an adverse effect) is about a *relation* between a condition and a drug, which
+    # the drug rules read (model/drugs.py); "depression (sertraline 100mg)" is not an adverse effect.
+    matcher_excluded_prefixes: list[str] = ["Y4", "Y5"]
     refine: RefineConfig = RefineConfig()
 
 
@@ -248,6 +252,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
     rank_by_label: dict[str, int] = {}
     diag_rank_by_label: dict[str, int] = {}
     main_rank_n = cue_rank_n = 0
+    excluded = tuple(cfg.matcher_excluded_prefixes)
     for ent in sorted(entities, key=lambda e: e.start):
         if ent.label == "SYMPTOM" and not ent.candidates:
             continue
@@ -262,7 +267,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
             if cand.score < cfg.min_match_score:
                 continue
             code = normalise(cand.code, cand.system) if normalise else cand.code
-            if not code:
+            if not code or (cand.system == "icd10" and code.startswith(excluded)):
                 continue
             key = f"{cand.system}:{code}"
             if key in seen_here:

@@ -112,3 +112,15 @@ def test_extractor_context_in_entity_sentences_matches_medspacy(extractor):
         ctx._parts = saved
     assert [(e.text, e.assertion) for e in fast] == [(e.text, e.assertion) for e in slow]
     assert {e.assertion for e in fast} >= {"negated", "historical", "family"}
+
+
+def test_ner_span_that_swallowed_a_trailing_negation_cue_is_cut_before_it(clinical_nlp):
+    from spacy.tokens import Span
+
+    from autocoder.extract.extractor import Extractor
+
+    doc = clinical_nlp("GCS 15 - CT head not indicated.")
+    span = Span(doc, 3, 7, label="PROCEDURE")        # "CT head not indicated"
+    assert Extractor._repair(doc, span).text == "CT head"
+    doc = clinical_nlp("Normal pressure hydrocephalus.")
+    assert Extractor._repair(doc, Span(doc, 0, 3, label="DIAGNOSIS")).text == "Normal pressure hydrocephalus"

@@ -63,3 +63,21 @@ def test_drug_rules_can_be_switched_off(table):
     d = apply_drug_rules(_dx(text, ("E16.0", "Hypoglycaemia")), text,
                          DrugConfig(adverse_effects=False, poisoning=False), table)
     assert _codes(d) == ["E16.0"]
+
+
+def test_drug_bare_od_is_an_overdose_only_right_after_the_drug_outside_a_prescription(table):
+    text = "Low mood. Discharged on sertraline 100 mg BD for 8 weeks, then OD."
+    assert _codes(apply_drug_rules(_dx(text, ("F32.9", "Low mood")), text, DrugConfig(), table)) == ["F32.9"]
+    text = "Low mood. Brought in after paracetamol OD."
+    assert _codes(apply_drug_rules(_dx(text, ("F32.9", "Low mood")), text, DrugConfig(), table))[:2] == ["T39.1", "X60"]
+
+
+def test_matcher_never_proposes_an_adverse_effect_code_from_a_mention_alone():
+    from autocoder.model.fusion import FusionConfig, build_candidates
+    from autocoder.schemas import Candidate
+
+    ent = Entity(text="depression (sertraline 100mg)", start=0, end=29, label="DIAGNOSIS",
+                 candidates=[Candidate(code="F32.9", system="icd10", score=0.9),
+                             Candidate(code="Y49.2", system="icd10", score=0.8)])
+    cands = build_candidates([], None, None, None, [ent], FusionConfig())
+    assert [c.code for c in cands] == ["F32.9"]
