@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
 _LEADING_CUES = {"previous", "prev", "known", "h/o", "hx", "?", "query", "queried", "possible", "suspected",
                  "likely", "probable", "presumed", "no", "nil", "denies", "old", "remote"}
+_PAREN = re.compile(r"\s*\([^()]*\)")
 _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
 # an assertion cue the NER swallowed at the end of its span ("CT head not indicated", "PE excluded") is cut
 # off so ConText sees it beside the mention (a cue inside the span would never apply to it)
@@ -191,6 +192,14 @@ class Extractor:
         if hit is None:
             hit = self.index.candidates(text, label, top_k=self.cfg.matcher.top_k,
                                         min_score=self.cfg.matcher.fuzzy_min_score, fuzzy=fuzzy)
+            # "hypertension (amlodipine 5 mg - continued)": a parenthetical note matched only loosely; the
+            # mention without it is an exact phrase, and that phrase's codes come first
+            core = _PAREN.sub(" ", text).strip(" -,;:")
+            if core and core != text and (not hit or hit[0].score < 0.9):
+                head = [c for c in self._ranked(core, label, fuzzy) if c.score >= 0.9]
+                if head:
+                    seen = {c.code for c in head}
+                    hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
             self._cand_cache[key] = hit
             if len(self._cand_cache) > 20000:
                 self._cand_cache.popitem(last=False)
@@ -201,7 +210,7 @@ class Extractor:
         if self._pyrush is None:
             split_sentences(doc, self.cfg.sentences.split_on_semicolon, text)
         sections = self.sections.detect(text)
-        ner_spans = [self._repair(doc, s) for s in doc.ents]
+        ner_spans = [self._repair(doc, p) for s in doc.ents for p in self._split_at_sentences(doc, s)]
         if self._not_entity is not None:
             ner_spans = [s for s in ner_spans if not self._not_entity.fullmatch(s.text)]
         merged, sources = self._merge(doc, ner_spans, self._matcher_spans(doc, text))
@@ -241,6 +250,19 @@ class Extractor:
             out.append((Span(doc, ts, te + 1, label=label_for(best.code, best.system)),
                         "fuzzy" if fuzzy else kind))
         return out
+
+    @staticmethod
+    def _split_at_sentences(doc: Doc, span: Span) -> list[Span]:
+        """An NER span never crosses a sentence: "COPD GOLD 3 / group E. HTN" is two mentions (the
+        run-together one matched neither). Splits where a sentence starts or after a full stop that is
+        followed by a capitalised word; pieces that are only punctuation are dropped."""
+        cuts = [i for i in range(span.start + 1, span.end)
+                if doc[i].is_sent_start or (doc[i - 1].text.endswith(".") and doc[i].text[:1].isupper())]
+        if not cuts:
+            return [span]
+        bounds = [span.start, *cuts, span.end]
+        parts = [Span(doc, a, b, label=span.label_) for a, b in zip(bounds, bounds[1:], strict=False)]
+        return [p for p in parts if any(t.is_alpha for t in p)]
 
     @staticmethod
     def _repair(doc: Doc, span: Span) -> Span:

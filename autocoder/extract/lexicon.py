@@ -77,6 +77,11 @@ CLINICAL_SUFFIXES = ("itis", "osis", "oma", "aemia", "pathy", "megaly", "ectomy"
                      "ptysis", "emesis", "aesthesia", "phagia", "phasia", "rrhaphy", "pexy", "cele", "ia", "epsy",
                      "oedema")
 #: Ordinary words that happen to carry a clinical ending (never matched alone in text).
+# words that never carry a fuzzy match: they sit in code titles ("All normal delivery", "Other specified
+# levels of spine") and in letters' running text ("rectum normal on retroflexion", "ketone strips") alike
+_FUZZY_IGNORE = frozenset(["normal", "abnormal", "all", "other", "others", "level", "levels", "group", "strip",
+                           "strips", "continued", "given", "started", "stopped", "review", "reviewed", "noted",
+                           "seen", "result", "results", "regardless", "day", "days", "week", "weeks"])
 _SUFFIX_STOP = frozenset(["diagnosis", "prognosis", "analysis", "dialysis", "mechanism", "symptoms", "criticism",
                           "tourism", "organism", "metabolism", "alcoholism", "hypnosis", "emphasis", "paralysis",
                           "synopsis", "thesis", "basis", "crisis", "aneurysm", "hypothesis", "somatoform", "fimbria",
@@ -775,6 +780,8 @@ class TerminologyIndex:
     def _fuzzy(self, keys: list[str], systems: set[str] | None, limit: int) -> list[tuple[float, Entry]]:
         q: dict[str, float] = {}
         for t in content(keys):
+            if t in _FUZZY_IGNORE:
+                continue
             if t in self.idf:
                 q[t] = max(q.get(t, 0.0), self.idf[t])
             elif len(t) >= 4 and t.isalpha():

@@ -119,7 +119,14 @@ class FusionConfig(BaseModel):
     # code prefixes the terminology matcher may not propose from a mention's own words: Y40-Y59 (drug in
     # therapeutic use causing an adverse effect) is about a *relation* between a condition and a drug, which
     # the drug rules read (model/drugs.py); "depression (sertraline 100mg)" is not an adverse effect.
+    # An OPCS-4 site code (Z01-Z99 but Z94 laterality) is a qualifier of an operation, never a mention's
+    # code of its own ("sigmoid colon" in a colonoscopy report is not a site-coded operation).
     matcher_excluded_prefixes: list[str] = ["Y4", "Y5"]
+    matcher_excluded_opcs_prefixes: list[str] = [f"Z{n}" for n in range(10)]
+    matcher_kept_opcs_prefixes: list[str] = ["Z94"]
+    # a poisoning code (T36-T50) from a mention's words needs an overdose word in that mention
+    # ("NSAID-associated ulcer" is not NSAID poisoning); named overdoses come from the drug rules too
+    poisoning_needs_cue: bool = True
     refine: RefineConfig = RefineConfig()
 
 
@@ -227,6 +234,10 @@ def has_primary_cue(text: str, start: int, window: int = 60) -> bool:
     return bool(PRIMARY_CUE.search(pre))
 
 
+_POISONING_CATS = frozenset(f"T{n}" for n in range(36, 51))
+_POISONING_CUE = re.compile(r"overdos|poison|toxicity|intoxicat|ingest|\bOD\b|too many|took \d+", re.IGNORECASE)
+
+
 def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_primary: np.ndarray | None,
                      proc_primary: np.ndarray | None, entities: Sequence[Entity], cfg: FusionConfig,
                      normalise: Callable[[str, str], str | None] | None = None, text: str | None = None) -> list[Cand]:
@@ -253,6 +264,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
     diag_rank_by_label: dict[str, int] = {}
     main_rank_n = cue_rank_n = 0
     excluded = tuple(cfg.matcher_excluded_prefixes)
+    excluded_opcs, kept_opcs = tuple(cfg.matcher_excluded_opcs_prefixes), tuple(cfg.matcher_kept_opcs_prefixes)
     for ent in sorted(entities, key=lambda e: e.start):
         if ent.label == "SYMPTOM" and not ent.candidates:
             continue
@@ -268,6 +280,11 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                 continue
             code = normalise(cand.code, cand.system) if normalise else cand.code
             if not code or (cand.system == "icd10" and code.startswith(excluded)):
+                continue
+            if cand.system == "opcs4" and code.startswith(excluded_opcs) and not code.startswith(kept_opcs):
+                continue
+            if (cfg.poisoning_needs_cue and cand.system == "icd10" and code[:3] in _POISONING_CATS
+                    and not _POISONING_CUE.search(ent.text)):
                 continue
             key = f"{cand.system}:{code}"
             if key in seen_here:

@@ -78,6 +78,11 @@ class AnticoagulantStatus(BaseModel):
     start_words: str = r"start(?:ed|ing)?|commenc\w*|initiat\w*|began|begun|newly|new|loaded"
 
 
+# a delivery procedure read from a mention must say so ("normal" alone matched "All normal delivery")
+_DELIVERY_WORDS = re.compile(r"deliver|birth|born|caesar|c-?section|\bLSCS\b|\bCS\b|forceps|ventouse|\bSVD\b|"
+                             r"labour|vaginal", re.IGNORECASE)
+
+
 class CodingPolicy(BaseModel):
     """configs/coding_policy.yaml. Defaults = the conventions of the team's hand-coded letter sets."""
 
@@ -209,7 +214,9 @@ def apply_policy(d: Decision, text: str, policy: CodingPolicy,
     ranked_pr = [(c, p) for c, p in d.ranked_procedures if not policy.excluded(c.code, "opcs4")]
     out = policy.delivery_outcome
     if out.enabled and dx and not any(c.code.startswith(out.code[:3]) for c, _ in dx):
-        delivery = [(c, p) for c, p in proc if c.code.startswith(tuple(out.procedure_prefixes))]
+        obstetric = any(c.code.startswith("O") for c, _ in dx)
+        delivery = [(c, p) for c, p in proc if c.code.startswith(tuple(out.procedure_prefixes))
+                    and (obstetric or any(_DELIVERY_WORDS.search(e.text) for e in c.present))]
         if delivery:
             c, p = delivery[0]
             dx.append((Cand(code=out.code, system="icd10", present=list(c.present[:1]), max_match=c.max_match), p))

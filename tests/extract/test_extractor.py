@@ -124,3 +124,18 @@ def test_ner_span_that_swallowed_a_trailing_negation_cue_is_cut_before_it(clinic
     assert Extractor._repair(doc, span).text == "CT head"
     doc = clinical_nlp("Normal pressure hydrocephalus.")
     assert Extractor._repair(doc, Span(doc, 0, 3, label="DIAGNOSIS")).text == "Normal pressure hydrocephalus"
+
+
+def test_ner_span_running_over_a_full_stop_is_split_into_its_sentences(clinical_nlp):
+    from spacy.tokens import Span
+
+    from autocoder.extract.extractor import Extractor
+
+    doc = clinical_nlp("COPD GOLD 3 / group E. HTN")
+    parts = Extractor._split_at_sentences(doc, Span(doc, 0, len(doc), label="DIAGNOSIS"))
+    assert [p.text for p in parts] == ["COPD GOLD 3 / group E.", "HTN"]
+
+
+def test_parenthetical_note_does_not_outrank_the_mention_itself(extractor):
+    ranked = extractor.candidates("hypertension (amlodipine 5 mg - continued)", "DIAGNOSIS")
+    assert ranked[0].code == "I10"

@@ -144,3 +144,7 @@ def test_ner_spans_that_are_only_an_analyte_or_a_drug_are_not_entities():
     for text in ("hyponatraemia", "iron deficiency anaemia", "insulin resistance", "urine protein 3+",
                  "raised ferritin due to haemochromatosis"):
         assert not rx.fullmatch(text), text
+
+
+def test_generic_words_alone_never_carry_a_fuzzy_match(index):
+    assert "R24.9" not in [c.code for c in index.candidates("rectum normal on retroflexion", "PROCEDURE")]

@@ -81,3 +81,19 @@ def test_matcher_never_proposes_an_adverse_effect_code_from_a_mention_alone():
                              Candidate(code="Y49.2", system="icd10", score=0.8)])
     cands = build_candidates([], None, None, None, [ent], FusionConfig())
     assert [c.code for c in cands] == ["F32.9"]
+
+
+def test_matcher_site_codes_and_uncued_poisoning_codes_are_not_proposed_from_mentions():
+    from autocoder.model.fusion import FusionConfig, build_candidates
+    from autocoder.schemas import Candidate
+
+    site = Entity(text="sigmoid colon", start=0, end=13, label="PROCEDURE",
+                  candidates=[Candidate(code="Z28.6", system="opcs4", score=0.8),
+                              Candidate(code="Z94.2", system="opcs4", score=0.7)])
+    ulcer = Entity(text="NSAID-associated ulcer", start=20, end=42, label="DIAGNOSIS",
+                   candidates=[Candidate(code="T39.3", system="icd10", score=0.5),
+                               Candidate(code="K25.9", system="icd10", score=0.5)])
+    od = Entity(text="aspirin overdose", start=50, end=66, label="DIAGNOSIS",
+                candidates=[Candidate(code="T39.0", system="icd10", score=0.9)])
+    cands = build_candidates([], None, None, None, [site, ulcer, od], FusionConfig())
+    assert sorted(c.code for c in cands) == ["K25.9", "T39.0", "Z94.2"]

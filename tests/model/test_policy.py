@@ -91,3 +91,11 @@ def test_policy_z92_1_only_for_an_anticoagulant_taken_before_admission():
     d.diagnoses.append((Cand(code="Z92.1", system="icd10", present=[
         Entity(text="on apixaban", start=s, end=s + 11, label="DIAGNOSIS")], max_match=1.0), .7))
     assert [c.code for c, _ in apply(d, old, CodingPolicy()).diagnoses] == ["I48.9", "Z92.1"]
+
+
+def test_policy_adds_no_z37_for_a_delivery_code_read_from_a_non_obstetric_mention():
+    text = "Colonoscopy to caecum. Rectum normal on retroflexion."
+    start = text.index("Rectum")
+    d = _d([("K57.3", .9)], [])
+    d.procedures = [(_c("R24.9", "opcs4", start, len(text) - 1), .4)]
+    assert [c.code for c, _ in apply(d, text, CodingPolicy()).diagnoses] == ["K57.3"]
