@@ -45,6 +45,7 @@ _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
 _LEADING_CUES = {"previous", "prev", "known", "h/o", "hx", "?", "query", "queried", "possible", "suspected",
                  "likely", "probable", "presumed", "no", "nil", "denies", "old", "remote"}
 _PAREN = re.compile(r"\s*\([^()]*\)")
+_JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by)\s+", re.IGNORECASE)
 _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
 # an assertion cue the NER swallowed at the end of its span ("CT head not indicated", "PE excluded") is cut
 # off so ConText sees it beside the mention (a cue inside the span would never apply to it)
@@ -197,6 +198,22 @@ class Extractor:
             core = _PAREN.sub(" ", text).strip(" -,;:")
             if core and core != text and (not hit or hit[0].score < 0.9):
                 head = [c for c in self._ranked(core, label, fuzzy) if c.score >= 0.9]
+                if head:
+                    seen = {c.code for c in head}
+                    hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
+            # "T2DM with diabetic nephropathy": two known phrases joined; each part's best exact code
+            # leads (the fusion and the specificity rules then combine them: E11.9 + E11.2 -> E11.2)
+            # Only a split where *both* sides are known phrases counts ("granulomatosis with polyangiitis"
+            # is one name; "giant cell arteritis with polymyalgic symptoms" is left to the whole-text match).
+            joins = list(_JOINER.finditer(core)) if core else []
+            if joins and (not hit or hit[0].score < 0.9):
+                head = []
+                for j in joins:
+                    left = [c for c in self._ranked(core[:j.start()], label, fuzzy)[:1] if c.score >= 0.9]
+                    right = [c for c in self._ranked(core[j.end():], label, fuzzy)[:1] if c.score >= 0.9]
+                    if left and right:
+                        head = left + [c for c in right if c.code != left[0].code]
+                        break
                 if head:
                     seen = {c.code for c in head}
                     hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]

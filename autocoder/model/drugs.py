@@ -126,10 +126,11 @@ def adverse_effects(d: Decision, text: str, table: DrugTable, cfg: DrugConfig) -
         for m in sorted(c.present, key=lambda e: e.start):
             s0, s1 = _sentence(text, m.start, m.end)
             hit = None
-            after = text[m.end:min(s1, m.end + cfg.window)]
+            # the cue may sit inside the mention itself ("hypoglycaemia due to gliclazide" is one span)
+            after = text[m.start:min(s1, m.end + cfg.window)]
             cue = _AFTER_CUE.search(after)
             if cue:
-                drugs = table.find(text, m.end + cue.end(), min(s1, m.end + cfg.window))
+                drugs = table.find(text, m.start + cue.end(), min(s1, m.end + cfg.window))
                 hit = drugs[0] if drugs else None
             if hit is None:
                 for ds, de, drug in table.find(text, max(s0, m.start - cfg.window), m.start):
@@ -138,6 +139,10 @@ def adverse_effects(d: Decision, text: str, table: DrugTable, cfg: DrugConfig) -
             if hit is None:
                 continue
             ds, de, drug = hit
+            induced = cfg.drug_induced.get(c.code) or cfg.drug_induced.get(c.code[:3])
+            if drug.adverse and induced and induced not in have:
+                out[i - 1] = (replace(c, code=induced), p)      # E16.2 "hypoglycaemia" -> E16.0 drug-induced
+                have.add(induced)
             if drug.adverse and drug.adverse not in have and drug.poisoning not in have:
                 out.insert(i, (Cand(code=drug.adverse, system="icd10",
                                     present=[_drug_entity(text, ds, de, m.section)], max_match=c.max_match), p))

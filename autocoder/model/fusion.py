@@ -59,6 +59,14 @@ class DrugConfig(BaseModel):
     # intent when an overdose is documented without any intent word: UK letters say "overdose" for
     # self-poisoning, so intentional by default; "undetermined" codes Y10-Y14 instead
     default_intent: str = Field("intentional", pattern="^(intentional|accidental|undetermined)$")
+    # a condition found to be caused by a drug takes its category's "drug-induced" code when ICD-10 has
+    # one (WHO titles): code or 3-character category -> drug-induced code
+    drug_induced: dict[str, str] = Field(default_factory=lambda: {
+        "E16.1": "E16.0", "E16.2": "E16.0", "D61.9": "D61.1", "D59.1": "D59.0", "G20": "G21.1",
+        "G21.9": "G21.1", "E27.4": "E27.3", "M32.9": "M32.0", "M10.9": "M10.2", "I95.9": "I95.2",
+        "E06.9": "E06.4", "G62.9": "G62.0", "R25.1": "G25.1", "M81.9": "M81.4", "M81.0": "M81.4",
+        "D52.9": "D52.1", "K85.9": "K85.3", "R21": "L27.0", "L30.9": "L27.0", "R50.9": "R50.2",
+        "D64.9": "D64.8"})
 
 
 
@@ -71,6 +79,12 @@ class RefineConfig(BaseModel):
     # first; E11.9 beside G63.2 -> E11.4) and "delirium" beside a dementia -> F05.1
     complete_dagger_asterisk: bool = True
     combine_delirium_dementia: bool = True
+    # one diabetes type per letter: "T2DM" (E11.9) beside "diabetic nephropathy" (E14.2) is E11.2
+    merge_diabetes_type: bool = True
+    # an infection coded without its organism + a (not negated) organism named in the letter: pneumonia
+    # takes the organism's own pneumonia code (J13, J14, J15.x), sepsis its own (A40.x / A41.x), other
+    # infections get the B95-B96 organism code straight after them
+    organisms: bool = True
     drugs: DrugConfig = Field(default_factory=DrugConfig)
     # a diagnostic endoscopy whose own sentence says "biopsy" is coded as the "... and biopsy" code of its
     # category (OPCS-4 endoscopy convention, coding-primer): category -> the biopsy code

@@ -118,6 +118,107 @@ def complete_dagger_asterisk(d: Decision) -> Decision:
     return replace(d, diagnoses=out)
 
 
+_DIABETES = ("E10", "E11", "E12", "E13", "E14")
+
+
+def merge_diabetes_type(d: Decision) -> Decision:
+    """Diabetes codes of one letter share one type: the type comes from any code that states it (E10-E13),
+    the complications (4th character) from every code that names one. "T2DM" + "diabetic foot" (E11.9 +
+    E14.5) -> E11.5; a lone E14.9 beside E11.x goes."""
+    dm = [(i, c) for i, (c, _) in enumerate(d.diagnoses) if c.code.startswith(_DIABETES)]
+    types = {c.code[:3] for _, c in dm if c.code[:3] != "E14"}
+    if len(dm) < 2 or len(types) != 1:
+        return d
+    t = next(iter(types))
+    out: list[tuple[Cand, float]] = []
+    seen: set[str] = set()
+    has_complication = any(len(c.code) == 5 and c.code[4] != "9" for _, c in dm)
+    for c, p in d.diagnoses:
+        if c.code.startswith(_DIABETES):
+            code = t + c.code[3:]
+            if has_complication and code.endswith(".9"):
+                continue        # "without complications" beside a named complication
+            if code in seen:
+                continue
+            c = replace(c, code=code)
+        if c.code in seen:
+            continue
+        seen.add(c.code)
+        out.append((c, p))
+    return replace(d, diagnoses=out)
+
+
+# organism words (case-insensitive) -> (pneumonia code, sepsis code, B95-B96 code)
+_ORGANISMS: list[tuple[re.Pattern, str, str, str]] = [
+    (re.compile(r"\b(?:strep(?:tococcus|\.)?\s+pneumoniae|s\.?\s*pneumoniae|pneumococc\w*)", re.I), "J13", "A40.3", "B95.3"),
+    (re.compile(r"\b(?:haemophilus|h\.?)\s+influenzae\b", re.I), "J14", "A41.3", "B96.3"),
+    (re.compile(r"\bklebsiella\b", re.I), "J15.0", "A41.5", "B96.1"),
+    (re.compile(r"\bpseudomonas\b", re.I), "J15.1", "A41.5", "B96.5"),
+    (re.compile(r"\b(?:MRSA|MSSA|staph(?:ylococcus|\.)?\s+aureus|s\.?\s*aureus)\b", re.I), "J15.2", "A41.0", "B95.6"),
+    (re.compile(r"\b(?:e\.?\s*coli|escherichia)\b", re.I), "J15.5", "A41.5", "B96.2"),
+    (re.compile(r"\bproteus\b", re.I), "J15.6", "A41.5", "B96.4"),
+    (re.compile(r"\bmycoplasma\b", re.I), "J15.7", "", ""),
+    (re.compile(r"\b(?:group\s+A\s+strep\w*|strep(?:tococcus)?\s+pyogenes)\b", re.I), "J15.4", "A40.0", "B95.0"),
+    (re.compile(r"\b(?:group\s+B\s+strep\w*|strep(?:tococcus)?\s+agalactiae)\b", re.I), "J15.3", "A40.1", "B95.1"),
+    (re.compile(r"\benterococc\w*\b", re.I), "J15.8", "A41.8", "B95.2"),
+]
+# the organism's own sentence must report it found and must not report it absent (or a screen, a vaccine)
+_ORGANISM_NEG = re.compile(r"\b(?:negative|not\s+(?:isolated|grown|detected|found|seen|identified)|no\s+growth|"
+                           r"screen\w*|vaccin\w*|colonis\w*|carrier|excluded|ruled\s+out|no|nil|without)\b", re.I)
+_ORGANISM_POS = re.compile(r"\b(?:grew|grow(?:n|ing)|isolated|positive|cultured|confirmed|identified|detected|"
+                           r"sensitive|resistant|bacteraemia|sepsis|septic|pneumonia|UTI|infection|infected|"
+                           r"cellulitis|abscess|due\s+to|caused\s+by|secondary\s+to)\b", re.I)
+_SENTENCE_END = re.compile(r"(?<!\b[A-Za-z])[.;](?:\s|$)|\n")   # "E. coli" is not a sentence end
+_PNEUMONIA_UNSPECIFIED = ("J18",)
+_SEPSIS_UNSPECIFIED = ("A41.9", "A40.9")
+# infections whose own code does not name the organism (B95-B96 added after them)
+_ORGANISM_AFTER = ("N39.0", "N10", "N30", "N34", "N41", "N45", "N70", "N71", "N73", "L01", "L02", "L03", "L05",
+                   "L08", "K04.6", "K04.7", "K12.2", "K35", "K57.0", "K57.2", "K61", "K63.0", "K65", "K75.0",
+                   "K81.0", "K83.0", "M00", "M46.2", "M86", "H60", "H66", "H70", "J01", "J32", "J36", "J39.0",
+                   "J85", "J86", "T81.4", "T82.6", "T82.7", "T83.5", "T83.6", "T84.5", "T84.6", "T84.7", "T85.7",
+                   "I33.0", "I30.1", "G06", "O23", "O86", "O85", "O91")
+
+
+def _organisms_in(text: str) -> list[tuple[int, int, str, str, str]]:
+    found = []
+    for rx, pneu, seps, bcode in _ORGANISMS:
+        for m in rx.finditer(text):
+            s0 = max((e.end() for e in _SENTENCE_END.finditer(text, 0, m.start())), default=0)
+            end = _SENTENCE_END.search(text, m.end())
+            sent = text[s0:end.start() if end else len(text)]
+            if _ORGANISM_NEG.search(sent) or not _ORGANISM_POS.search(sent):
+                continue
+            found.append((m.start(), m.end(), pneu, seps, bcode))
+            break
+    return found
+
+
+def organism_codes(d: Decision, text: str) -> Decision:
+    """The organism named in the letter, coded the way each infection takes it (see RefineConfig.organisms).
+    Only when exactly one organism is named (two: which caused what is a coder's call)."""
+    orgs = _organisms_in(text)
+    if len(orgs) != 1:
+        return d
+    s0, s1, pneu, seps, bcode = orgs[0]
+    ev = Entity(text=text[s0:s1], start=s0, end=s1, label="DIAGNOSIS", source="organism")
+    out: list[tuple[Cand, float]] = []
+    have = {c.code for c, _ in d.diagnoses}
+    for c, p in d.diagnoses:
+        if pneu and c.code.startswith(_PNEUMONIA_UNSPECIFIED) and pneu not in have:
+            out.append((replace(c, code=pneu, present=[*c.present, ev]), p))
+            have.add(pneu)
+            continue
+        if seps and c.code in _SEPSIS_UNSPECIFIED and seps not in have:
+            out.append((replace(c, code=seps, present=[*c.present, ev]), p))
+            have.add(seps)
+            continue
+        out.append((c, p))
+        if bcode and c.code.startswith(_ORGANISM_AFTER) and bcode not in have:
+            out.append((Cand(code=bcode, system="icd10", present=[ev], max_match=c.max_match), p))
+            have.add(bcode)
+    return replace(d, diagnoses=out)
+
+
 _DEMENTIA = ("F00", "F01", "F02", "F03", "G30")
 
 
@@ -212,6 +313,10 @@ def refine(d: Decision, text: str, *, title: Callable[[str, str], str], sided: f
         d = prefer_specific(d, title)
     if cfg.combine_delirium_dementia:
         d = combine_delirium_dementia(d)
+    if cfg.merge_diabetes_type:
+        d = merge_diabetes_type(d)
+    if cfg.organisms:
+        d = organism_codes(d, text)
     if cfg.complete_dagger_asterisk:
         d = complete_dagger_asterisk(d)
     if cfg.drugs.adverse_effects or cfg.drugs.poisoning:

@@ -97,3 +97,9 @@ def test_matcher_site_codes_and_uncued_poisoning_codes_are_not_proposed_from_men
                 candidates=[Candidate(code="T39.0", system="icd10", score=0.9)])
     cands = build_candidates([], None, None, None, [site, ulcer, od], FusionConfig())
     assert sorted(c.code for c in cands) == ["K25.9", "T39.0", "Z94.2"]
+
+
+def test_drug_caused_condition_takes_its_drug_induced_code_when_icd10_has_one(table):
+    text = "Admitted with hypoglycaemia due to gliclazide."
+    d = apply_drug_rules(_dx(text, ("E16.2", "hypoglycaemia due to gliclazide")), text, DrugConfig(), table)
+    assert _codes(d) == ["E16.0", "Y42.3"]

@@ -146,3 +146,32 @@ def test_refine_endoscopy_with_biopsy_in_its_sentence_takes_the_biopsy_code():
     ogd, colo = ent(text, "OGD", "PROCEDURE"), ent(text, "Colonoscopy", "PROCEDURE")
     d = decision([], proc=[(cand("G45.9", "opcs4", [ogd]), .9), (cand("H22.9", "opcs4", [colo]), .8)])
     assert [c.code for c, _ in endoscopy_biopsy(d, text, RefineConfig()).procedures] == ["G45.1", "H22.9"]
+
+
+def test_refine_diabetes_codes_share_the_type_the_letter_states():
+    from autocoder.model.refine import merge_diabetes_type
+
+    text = "T2DM. Diabetic foot ulcer."
+    d = decision([(cand("E11.9", present=[ent(text, "T2DM")]), .9),
+                  (cand("E14.5", present=[ent(text, "Diabetic foot")]), .8)])
+    assert [c.code for c, _ in merge_diabetes_type(d).diagnoses] == ["E11.5"]
+    # no stated type: nothing is guessed
+    d = decision([(cand("E14.9", present=[ent(text, "T2DM")]), .9), (cand("E14.5", present=[ent(text, "Diabetic foot")]), .8)])
+    assert [c.code for c, _ in merge_diabetes_type(d).diagnoses] == ["E14.9", "E14.5"]
+
+
+def test_refine_organism_named_in_the_letter_codes_pneumonia_sepsis_and_other_infections():
+    from autocoder.model.refine import organism_codes
+
+    text = "Right lower lobe pneumonia. Blood cultures grew Streptococcus pneumoniae."
+    d = decision([(cand("J18.1", present=[ent(text, "pneumonia")]), .9)])
+    out = organism_codes(d, text).diagnoses
+    assert [c.code for c, _ in out] == ["J13"]
+    assert any(e.text == "Streptococcus pneumoniae" for e in out[0][0].present)
+    text = "Urosepsis. Urine grew E. coli."
+    d = decision([(cand("A41.9", present=[ent(text, "Urosepsis")]), .9), (cand("N39.0", present=[ent(text, "Urosepsis")]), .8)])
+    assert [c.code for c, _ in organism_codes(d, text).diagnoses] == ["A41.5", "N39.0", "B96.2"]
+    for text in ("Pneumonia. MRSA screen negative.", "Pneumonia. Sputum: no growth of Klebsiella.",
+                 "Pneumonia. Cultures grew E. coli and Klebsiella."):
+        d = decision([(cand("J18.9", present=[ent(text, "Pneumonia")]), .9)])
+        assert [c.code for c, _ in organism_codes(d, text).diagnoses] == ["J18.9"], text
