@@ -15,6 +15,7 @@ import re
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -278,7 +279,7 @@ class Extractor:
         if not cuts:
             return [span]
         bounds = [span.start, *cuts, span.end]
-        parts = [Span(doc, a, b, label=span.label_) for a, b in zip(bounds, bounds[1:], strict=False)]
+        parts = [Span(doc, a, b, label=span.label_) for a, b in pairwise(bounds)]
         return [p for p in parts if any(t.is_alpha for t in p)]
 
     @staticmethod

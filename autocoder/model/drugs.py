@@ -57,6 +57,11 @@ class DrugTable:
                           (r.get("poisoning") or "").strip(), (r.get("class") or "").strip()) for r in rows]
         return cls([d for d in drugs if d.name])
 
+    @classmethod
+    def load_rows(cls, rows: list[tuple[str, str, str, str]]) -> DrugTable:
+        """A table from (drug, adverse_effect, poisoning, class) rows (tests, callers with their own list)."""
+        return cls([Drug(n.lower(), a, p, k) for n, a, p, k in rows])
+
     def find(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, Drug]]:
         if self._rx is None:
             return []
@@ -78,7 +83,8 @@ _AFTER_CUE = re.compile(r"\b(?:secondary\s+to|due\s+to|caused\s+by|induced\s+by|
 _BEFORE_CUE = re.compile(r"^[\s-]*(?:induced|related|associated|provoked|toxicity|side[- ]effects?)\b", re.IGNORECASE)
 # "OD" is also "once daily" ("5mg OD"): only "an OD", "OD of", "<drug> OD" with no dose between count
 _OD = re.compile(r"(?:\b(?:an?|intentional|deliberate|mixed|staggered)\s+OD\b|\bOD\s+(?:of|with)\b)")
-_OVERDOSE = re.compile(r"\b(?:overdoses?|over-dose|ingestions?|ingested|took\s+(?:\d+|an?\s+\w+|\w+)\s+"
+_OVERDOSE = re.compile(r"\b(?:overdoses?|over-dose|ingestions?|ingested|took\s+\d{2,}\s*(?:x|tablets?|tabs|capsules?|pills?)(?=\s)|"
+                       r"took\s+(?:\d+|an?\s+\w+|\w+)\s+"
                        r"(?:x\s*)?(?:\d+\s*mg\s+)?(?:tablets?|tabs|capsules?)|poisoning|toxic\s+ingestion)\b",
                        re.IGNORECASE)
 _NEG = re.compile(r"\b(?:no|not|denies|denied|nil|without|never)\b[^.\n]{0,25}$", re.IGNORECASE)
@@ -132,13 +138,15 @@ def adverse_effects(d: Decision, text: str, table: DrugTable, cfg: DrugConfig) -
             if cue:
                 drugs = table.find(text, m.start + cue.end(), min(s1, m.end + cfg.window))
                 hit = drugs[0] if drugs else None
-            if hit is None:
-                for ds, de, drug in table.find(text, max(s0, m.start - cfg.window), m.start):
-                    if _BEFORE_CUE.match(text[de:m.start]) or _BEFORE_CUE.match(text[de:de + 20]):
+            if hit is None:   # "steroid-induced X", and "X (NSAID-related)" inside or right after the mention
+                for ds, de, drug in table.find(text, max(s0, m.start - cfg.window), min(s1, m.end + 30)):
+                    if (de <= m.start and _BEFORE_CUE.match(text[de:m.start])) or _BEFORE_CUE.match(text[de:de + 20]):
                         hit = (ds, de, drug)
+                        if de > m.start:
+                            break
             if hit is None:
                 continue
-            ds, de, drug = hit
+            ds, de, drug = _specific(hit, text, table)
             induced = cfg.drug_induced.get(c.code) or cfg.drug_induced.get(c.code[:3])
             if drug.adverse and induced and induced not in have:
                 out[i - 1] = (replace(c, code=induced), p)      # E16.2 "hypoglycaemia" -> E16.0 drug-induced
@@ -150,6 +158,64 @@ def adverse_effects(d: Decision, text: str, table: DrugTable, cfg: DrugConfig) -
                 i += 1
             break
     return replace(d, diagnoses=out)
+
+
+# class words and the Y-codes of the drugs they stand for: "NSAID-related ulcer" in a letter that names
+# ibuprofen is an adverse effect of ibuprofen (Y45.2), not of "other NSAIDs" (Y45.3)
+_CLASS_FAMILY: dict[str, tuple[str, ...]] = {
+    "nsaid": ("Y45.2", "Y45.3"), "nsaids": ("Y45.2", "Y45.3"), "antibiotic": ("Y40", "Y41"),
+    "antibiotics": ("Y40", "Y41"), "abx": ("Y40", "Y41"), "steroid": ("Y42.0",), "steroids": ("Y42.0",),
+    "corticosteroid": ("Y42.0",), "corticosteroids": ("Y42.0",), "opioid": ("Y45.0",), "opioids": ("Y45.0",),
+    "opiate": ("Y45.0",), "opiates": ("Y45.0",), "ssri": ("Y49.2",), "ssris": ("Y49.2",),
+    "antidepressant": ("Y49.0", "Y49.1", "Y49.2"), "antidepressants": ("Y49.0", "Y49.1", "Y49.2"),
+    "antipsychotic": ("Y49.3", "Y49.4", "Y49.5"), "antipsychotics": ("Y49.3", "Y49.4", "Y49.5"),
+    "anticoagulant": ("Y44.2",), "anticoagulants": ("Y44.2",), "anticoagulation": ("Y44.2",), "doac": ("Y44.2",),
+    "noac": ("Y44.2",), "chemotherapy": ("Y43",), "chemo": ("Y43",), "diuretic": ("Y54",), "diuretics": ("Y54",),
+    "benzodiazepine": ("Y47.1",), "benzodiazepines": ("Y47.1",), "statin": ("Y52.6",), "statins": ("Y52.6",),
+    "ace inhibitor": ("Y52.4",), "ace inhibitors": ("Y52.4",), "beta blocker": ("Y51.7",), "beta-blocker": ("Y51.7",),
+}
+
+
+def _specific(hit: tuple[int, int, Drug], text: str, table: DrugTable) -> tuple[int, int, Drug]:
+    """A class word as the cause, and the letter names exactly one drug of that class: that drug."""
+    ds, de, drug = hit
+    family = _CLASS_FAMILY.get(drug.name)
+    if not family:
+        return hit
+    named = {x.adverse: (s, e, x) for s, e, x in table.find(text)
+             if x.name not in _CLASS_FAMILY and x.adverse.startswith(family)}
+    return next(iter(named.values())) if len(named) == 1 else hit
+
+
+# a sentence that names a drug as the cause of the admission without naming the condition ("She had been
+# taking the combined pill, which we think is the likely provoking factor"): its Y-code follows the primary
+_CAUSE_SENTENCE = re.compile(r"\b(?:(?:provoking|precipitating|causative|contributing|risk)\s+factor|"
+                             r"(?:likely|probable|possible|the)\s+(?:cause|culprit|precipitant|trigger)|"
+                             r"responsible\s+for|to\s+blame)\b", re.IGNORECASE)
+
+
+def cause_sentences(d: Decision, text: str, table: DrugTable, cfg: DrugConfig) -> Decision:
+    if not d.diagnoses:
+        return d
+    have = {c.code for c, _ in d.diagnoses}
+    if any(c.code[:2] in {f"Y{n}" for n in range(4, 6)} for c, _ in d.diagnoses):
+        return d       # an adverse effect is already coded: the letter's cause is taken
+    for m in _CAUSE_SENTENCE.finditer(text):
+        s0, s1 = _sentence(text, m.start(), m.end())
+        if _NEG.search(text[s0:m.start()]) and re.search(r"\bnot\b", text[max(s0, m.start() - 25):m.start()]):
+            continue
+        drugs = [h for h in table.find(text, s0, s1) if h[2].adverse]
+        if len(drugs) != 1:
+            continue
+        ds, de, drug = _specific(drugs[0], text, table)
+        if drug.adverse in have or drug.poisoning in have:
+            continue
+        c0, p0 = d.diagnoses[0]
+        out = list(d.diagnoses)
+        out.insert(1, (Cand(code=drug.adverse, system="icd10", present=[_drug_entity(text, ds, de, None)],
+                            max_match=c0.max_match), p0))
+        return replace(d, diagnoses=out)
+    return d
 
 
 def poisoning(d: Decision, text: str, table: DrugTable, cfg: DrugConfig) -> Decision:
@@ -203,4 +269,5 @@ def apply_drug_rules(d: Decision, text: str, cfg: DrugConfig | None = None,
         d = poisoning(d, text, table, cfg)
     if cfg.adverse_effects:
         d = adverse_effects(d, text, table, cfg)
+        d = cause_sentences(d, text, table, cfg)
     return d

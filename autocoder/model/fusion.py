@@ -92,6 +92,8 @@ class RefineConfig(BaseModel):
         "G45": "G45.1", "H22": "H22.1", "H25": "H25.1", "E49": "E49.1", "M45": "M45.1", "M30": "M30.5"})
     add_laterality: bool = True
     add_laparoscopic: bool = True
+    # "ultrasound-guided" / "CT-guided" / "under fluoroscopy" beside an operation -> Y53.x after it
+    add_image_guidance: bool = True
     # characters before / after an operation mention searched for side and approach words
     window_before: int = 40
     window_after: int = 25
@@ -141,6 +143,8 @@ class FusionConfig(BaseModel):
     # a poisoning code (T36-T50) from a mention's words needs an overdose word in that mention
     # ("NSAID-associated ulcer" is not NSAID poisoning); named overdoses come from the drug rules too
     poisoning_needs_cue: bool = True
+    # a past event written as history is coded as its "old" code (coding-primer: "previous MI" -> I25.2)
+    history_codes: dict[str, str] = Field(default_factory=lambda: {"I21": "I25.2", "I22": "I25.2"})
     refine: RefineConfig = RefineConfig()
 
 
@@ -297,6 +301,9 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                 continue
             if cand.system == "opcs4" and code.startswith(excluded_opcs) and not code.startswith(kept_opcs):
                 continue
+            old_code = cfg.history_codes.get(code[:3]) if assertion == "historical" and cand.system == "icd10" else None
+            if old_code:
+                code = old_code
             if (cfg.poisoning_needs_cue and cand.system == "icd10" and code[:3] in _POISONING_CATS
                     and not _POISONING_CUE.search(ent.text)):
                 continue
@@ -314,7 +321,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                     c.primary_head = float(head[j]) if head is not None else 0.0
                 cands[key] = c
             suppress = assertion in cfg.suppress_assertions or (
-                assertion == "historical" and not _history_keep(code, cfg.history_keep_prefixes))
+                assertion == "historical" and not old_code and not _history_keep(code, cfg.history_keep_prefixes))
             if suppress:
                 c.suppressed.append(ent)
             else:

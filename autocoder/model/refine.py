@@ -33,6 +33,14 @@ _SIDE_WORDS = [
 ]
 _SINGLE_LETTER = re.compile(r"(?<![A-Za-z])[RL](?![A-Za-z])")
 _BOUNDARY = re.compile(r"\n|[.;](?:\s|$)")
+# image-guided approach (OPCS-4 Y53, after the main operation): the guiding modality next to the mention
+_GUIDANCE = [
+    ("Y53.2", re.compile(r"\b(?:ultrasound|US|USS|ultrasonographic(?:ally)?)[- ]guid(?:ed|ance)|"
+                         r"under\s+(?:ultrasound|US|USS)(?:\s+(?:guidance|control))?\b", re.IGNORECASE)),
+    ("Y53.3", re.compile(r"\bCT[- ]guid(?:ed|ance)|under\s+CT(?:\s+(?:guidance|control))?\b", re.IGNORECASE)),
+    ("Y53.4", re.compile(r"\bfluoroscop\w*[- ]guid(?:ed|ance)|under\s+fluoroscop\w*", re.IGNORECASE)),
+    ("Y53.7", re.compile(r"\bMRI?[- ]guid(?:ed|ance)|under\s+MRI?\s+(?:guidance|control)", re.IGNORECASE)),
+]
 _LAP = re.compile(r"\b(?:laparoscopic(?:ally)?|lap\.?|laparoscopy|keyhole)\b", re.IGNORECASE)
 # chapters whose operations can be done through a laparoscopic approach (abdominal and pelvic organs)
 _LAP_CHAPTERS = ("G", "H", "J", "M", "N", "P", "Q", "T")
@@ -150,24 +158,24 @@ def merge_diabetes_type(d: Decision) -> Decision:
 
 # organism words (case-insensitive) -> (pneumonia code, sepsis code, B95-B96 code)
 _ORGANISMS: list[tuple[re.Pattern, str, str, str]] = [
-    (re.compile(r"\b(?:strep(?:tococcus|\.)?\s+pneumoniae|s\.?\s*pneumoniae|pneumococc\w*)", re.I), "J13", "A40.3", "B95.3"),
-    (re.compile(r"\b(?:haemophilus|h\.?)\s+influenzae\b", re.I), "J14", "A41.3", "B96.3"),
-    (re.compile(r"\bklebsiella\b", re.I), "J15.0", "A41.5", "B96.1"),
-    (re.compile(r"\bpseudomonas\b", re.I), "J15.1", "A41.5", "B96.5"),
-    (re.compile(r"\b(?:MRSA|MSSA|staph(?:ylococcus|\.)?\s+aureus|s\.?\s*aureus)\b", re.I), "J15.2", "A41.0", "B95.6"),
-    (re.compile(r"\b(?:e\.?\s*coli|escherichia)\b", re.I), "J15.5", "A41.5", "B96.2"),
-    (re.compile(r"\bproteus\b", re.I), "J15.6", "A41.5", "B96.4"),
-    (re.compile(r"\bmycoplasma\b", re.I), "J15.7", "", ""),
-    (re.compile(r"\b(?:group\s+A\s+strep\w*|strep(?:tococcus)?\s+pyogenes)\b", re.I), "J15.4", "A40.0", "B95.0"),
-    (re.compile(r"\b(?:group\s+B\s+strep\w*|strep(?:tococcus)?\s+agalactiae)\b", re.I), "J15.3", "A40.1", "B95.1"),
-    (re.compile(r"\benterococc\w*\b", re.I), "J15.8", "A41.8", "B95.2"),
+    (re.compile(r"\b(?:strep(?:tococcus|\.)?\s+pneumoniae|s\.?\s*pneumoniae|pneumococc\w*)", re.IGNORECASE), "J13", "A40.3", "B95.3"),
+    (re.compile(r"\b(?:haemophilus|h\.?)\s+influenzae\b", re.IGNORECASE), "J14", "A41.3", "B96.3"),
+    (re.compile(r"\bklebsiella\b", re.IGNORECASE), "J15.0", "A41.5", "B96.1"),
+    (re.compile(r"\bpseudomonas\b", re.IGNORECASE), "J15.1", "A41.5", "B96.5"),
+    (re.compile(r"\b(?:MRSA|MSSA|staph(?:ylococcus|\.)?\s+aureus|s\.?\s*aureus)\b", re.IGNORECASE), "J15.2", "A41.0", "B95.6"),
+    (re.compile(r"\b(?:e\.?\s*coli|escherichia)\b", re.IGNORECASE), "J15.5", "A41.5", "B96.2"),
+    (re.compile(r"\bproteus\b", re.IGNORECASE), "J15.6", "A41.5", "B96.4"),
+    (re.compile(r"\bmycoplasma\b", re.IGNORECASE), "J15.7", "", ""),
+    (re.compile(r"\b(?:group\s+A\s+strep\w*|strep(?:tococcus)?\s+pyogenes)\b", re.IGNORECASE), "J15.4", "A40.0", "B95.0"),
+    (re.compile(r"\b(?:group\s+B\s+strep\w*|strep(?:tococcus)?\s+agalactiae)\b", re.IGNORECASE), "J15.3", "A40.1", "B95.1"),
+    (re.compile(r"\benterococc\w*\b", re.IGNORECASE), "J15.8", "A41.8", "B95.2"),
 ]
 # the organism's own sentence must report it found and must not report it absent (or a screen, a vaccine)
 _ORGANISM_NEG = re.compile(r"\b(?:negative|not\s+(?:isolated|grown|detected|found|seen|identified)|no\s+growth|"
-                           r"screen\w*|vaccin\w*|colonis\w*|carrier|excluded|ruled\s+out|no|nil|without)\b", re.I)
+                           r"screen\w*|vaccin\w*|colonis\w*|carrier|excluded|ruled\s+out|no|nil|without)\b", re.IGNORECASE)
 _ORGANISM_POS = re.compile(r"\b(?:grew|grow(?:n|ing)|isolated|positive|cultured|confirmed|identified|detected|"
                            r"sensitive|resistant|bacteraemia|sepsis|septic|pneumonia|UTI|infection|infected|"
-                           r"cellulitis|abscess|due\s+to|caused\s+by|secondary\s+to)\b", re.I)
+                           r"cellulitis|abscess|due\s+to|caused\s+by|secondary\s+to)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<!\b[A-Za-z])[.;](?:\s|$)|\n")   # "E. coli" is not a sentence end
 _PNEUMONIA_UNSPECIFIED = ("J18",)
 _SEPSIS_UNSPECIFIED = ("A41.9", "A40.9")
@@ -296,6 +304,15 @@ def add_qualifiers(d: Decision, text: str, sided: frozenset[str], title: Callabl
                     q = Cand(code="Y75.2", system="opcs4", present=[e], max_match=c.max_match)
                     out.append((q, p))
                     have.add("Y75.2")
+                    break
+        if cfg.add_image_guidance and not c.code.startswith("U") and not any(h.startswith("Y53") for h in have):
+            for e in ents:
+                pre, post = _window(text, e, cfg.window_before, cfg.window_after)
+                near = pre[-30:] + text[e.start:e.end] + post
+                code = next((q for q, rx in _GUIDANCE if rx.search(near)), None)
+                if code:
+                    out.append((Cand(code=code, system="opcs4", present=[e], max_match=c.max_match), p))
+                    have.add(code)
                     break
         if cfg.add_laterality and c.code[:3] in sided and not any(h.startswith("Z94") for h in have):
             side = _side(text, ents, cfg)

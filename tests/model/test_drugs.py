@@ -103,3 +103,28 @@ def test_drug_caused_condition_takes_its_drug_induced_code_when_icd10_has_one(ta
     text = "Admitted with hypoglycaemia due to gliclazide."
     d = apply_drug_rules(_dx(text, ("E16.2", "hypoglycaemia due to gliclazide")), text, DrugConfig(), table)
     assert _codes(d) == ["E16.0", "Y42.3"]
+
+
+def test_previous_mi_is_coded_as_old_myocardial_infarction():
+    from autocoder.model.fusion import FusionConfig, build_candidates
+    from autocoder.schemas import Candidate
+
+    mi = Entity(text="MI", start=9, end=11, label="DIAGNOSIS", assertion="historical", historical=True,
+                candidates=[Candidate(code="I21.9", system="icd10", score=1.0),
+                            Candidate(code="I21.0", system="icd10", score=0.86)])
+    cands = build_candidates([], None, None, None, [mi], FusionConfig())
+    assert [(c.code, bool(c.present)) for c in cands] == [("I25.2", True)]
+
+
+def test_drug_class_cause_takes_the_named_drug_and_a_cause_sentence_adds_its_code(table):
+    t2 = DrugTable.load_rows([("nsaid", "Y45.3", "T39.3", "other NSAID"), ("ibuprofen", "Y45.2", "T39.3", "NSAID"),
+                              ("combined oral contraceptive", "Y42.4", "T38.4", "pill")])
+    text = "Taking ibuprofen for back pain. Perforated duodenal ulcer (NSAID-related)."
+    d = apply_drug_rules(_dx(text, ("K26.5", "Perforated duodenal ulcer (NSAID-related)")), text, DrugConfig(), t2)
+    assert _codes(d) == ["K26.5", "Y45.2"]
+    text = ("Cerebral venous sinus thrombosis. She had been taking a combined oral contraceptive for 8 years, "
+            "which we think is the likely provoking factor.")
+    d = apply_drug_rules(_dx(text, ("I67.6", "Cerebral venous sinus thrombosis")), text, DrugConfig(), t2)
+    assert _codes(d) == ["I67.6", "Y42.4"]
+    text = "Took 24 x 500mg paracetamol over 6 hours after an argument."
+    assert _codes(apply_drug_rules(_dx(text, ("R11", "argument")), text, DrugConfig(), table))[:2] == ["T39.1", "X60"]

@@ -175,3 +175,15 @@ def test_refine_organism_named_in_the_letter_codes_pneumonia_sepsis_and_other_in
                  "Pneumonia. Cultures grew E. coli and Klebsiella."):
         d = decision([(cand("J18.9", present=[ent(text, "Pneumonia")]), .9)])
         assert [c.code for c, _ in organism_codes(d, text).diagnoses] == ["J18.9"], text
+
+
+def test_refine_image_guided_approach_follows_the_operation_it_guided():
+    text = "Ultrasound-guided renal biopsy on day 3. CT head normal."
+    bx = cand("M13.1", "opcs4", present=[ent(text, "renal biopsy", "PROCEDURE")])
+    ct = cand("U05.1", "opcs4", present=[ent(text, "CT head", "PROCEDURE")])
+    d = refine(decision([], proc=[(bx, 0.9), (ct, 0.5)]), text, title=title, sided=frozenset())
+    assert [c.code for c, _ in d.procedures] == ["M13.1", "Y53.2", "U05.1"]
+    text = "Renal biopsy. US abdomen: normal."
+    bx = cand("M13.1", "opcs4", present=[ent(text, "Renal biopsy", "PROCEDURE")])
+    assert [c.code for c, _ in refine(decision([], proc=[(bx, 0.9)]), text, title=title,
+                                      sided=frozenset()).procedures] == ["M13.1"]
