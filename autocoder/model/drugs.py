@@ -178,7 +178,7 @@ _CLASS_FAMILY: dict[str, tuple[str, ...]] = {
 
 def _specific(hit: tuple[int, int, Drug], text: str, table: DrugTable) -> tuple[int, int, Drug]:
     """A class word as the cause, and the letter names exactly one drug of that class: that drug."""
-    ds, de, drug = hit
+    drug = hit[2]
     family = _CLASS_FAMILY.get(drug.name)
     if not family:
         return hit
