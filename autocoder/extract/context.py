@@ -33,6 +33,13 @@ _ANSWERED_NORMAL = re.compile(
     r"^\s*\)?\s*(?:-+>?|–|—|:|=>|→)\s*[^.;\n]{0,50}?\b(?:normal|negative|clear|unremarkable|excluded|"
     r"ruled out|no evidence|not seen|not shown|nad)\b", re.IGNORECASE)
 
+#: a suspected mention answered later in its sentence: "... to exclude X; this was normal", "the differential
+#: included X, which was excluded by CT"
+_EXCLUDED_AFTER = re.compile(
+    r"^[^.\n]{0,50}?(?:[;,]\s*(?:this|which|it|these|they)\s+(?:was|were|came\s+back|is|are)\s+(?:normal|negative|"
+    r"unremarkable|clear|within\s+normal)|,?\s*which\s+(?:was|were)\s+(?:excluded|ruled\s+out)|"
+    r"\s+(?:was|were)\s+(?:subsequently\s+|then\s+|later\s+)?(?:excluded|ruled\s+out))", re.IGNORECASE)
+
 #: Which flag wins when several apply: a negated or family mention is never coded as the patient's
 #: condition, so those rank first; history ranks last (a "?previous MI" is still uncertain).
 PRIORITY = ("family", "negated", "hypothetical", "uncertain", "historical")
@@ -152,6 +159,8 @@ class AssertionContext:
         elif a.uncertain and _QUERY_BEFORE.search(text, max(0, span.start_char - 9), span.start_char) \
                 and _ANSWERED_NORMAL.match(text[span.end_char:span.end_char + 80]):
             a.negated = True     # negated outranks the '?' (both flags stay set)
+        elif a.uncertain and _EXCLUDED_AFTER.match(text[span.end_char:span.end_char + 90]):
+            a.negated = True     # "to exclude X; this was normal", "X, which was excluded by CT"
         rule = self.semantics.get(section or "")
         if rule == "family":
             a.family = True

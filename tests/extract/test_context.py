@@ -83,3 +83,17 @@ def test_context_section_semantics(extractor, text, mention, assertion):
 ])
 def test_context_issue3_cues(extractor, text, mention, assertion):
     assert _assert_of(extractor, text, mention).assertion == assertion
+
+
+@pytest.mark.parametrize("text,mention,assertion", [
+    ("We requested an ultrasound to exclude appendicitis; this was normal.", "appendicitis", "negated"),
+    ("The differential included pulmonary embolism, which was excluded by CTPA.", "pulmonary embolism",
+     "negated"),
+    ("He went on to have a laparoscopic cholecystectomy.", "laparoscopic cholecystectomy", "present"),
+    ("Haematuria, cause not identified.", "Haematuria", "present"),
+    ("Anaemia with no obvious cause.", "Anaemia", "present"),
+])
+def test_context_answered_suspicion_and_pseudo_cues(extractor, text, mention, assertion):
+    """A suspicion answered later in the sentence is ruled out; 'went on to have' and 'no obvious cause'
+    are not negation or hypothetical cues (they describe what happened / an unexplained finding)."""
+    assert _assert_of(extractor, text, mention).assertion == assertion
