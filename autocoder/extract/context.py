@@ -37,8 +37,21 @@ _ANSWERED_NORMAL = re.compile(
 #: included X, which was excluded by CT"
 _EXCLUDED_AFTER = re.compile(
     r"^[^.\n]{0,50}?(?:[;,]\s*(?:this|which|it|these|they)\s+(?:was|were|came\s+back|is|are)\s+(?:normal|negative|"
-    r"unremarkable|clear|within\s+normal)|,?\s*which\s+(?:was|were)\s+(?:excluded|ruled\s+out)|"
+    r"unremarkable|clear|within\s+normal|wnl|nad)\b|,?\s*which\s+(?:was|were)\s+(?:excluded|ruled\s+out)|"
     r"\s+(?:was|were)\s+(?:subsequently\s+|then\s+|later\s+)?(?:excluded|ruled\s+out))", re.IGNORECASE)
+
+#: a mention answered by a normal test whatever its cue: "X was considered, but the BNP was unremarkable",
+#: "we looked for X, but the Doppler showed no evidence of it"
+_BUT_NORMAL = re.compile(
+    r"^\s*(?:(?:was|were)\s+(?:initially\s+|first\s+|also\s+)?(?:considered|suspected|queried)\s*,?\s*but\s+"
+    r"[^.;\n]{0,60}?\b(?:was|were|came\s+back)\s+(?:normal|unremarkable|reassuring|nad|negative|wnl|clear)\b|"
+    r"[^.;\n]{0,10}?,?\s*but\s+[^.;\n]{0,60}?\b(?:showed|revealed|demonstrated|found)\s+no\s+evidence\s+of\s+"
+    r"(?:it|this|them)\b)", re.IGNORECASE)
+#: "the CT ruled out X", "imaging excluded X": the past-tense verb before the mention negates it ("rule out X",
+#: the request, stays uncertain through the ConText rules)
+_RULED_OUT_BEFORE = re.compile(r"\b(?:ruled\s+out|excluded)\s+(?:an?\s+|any\s+)?$", re.IGNORECASE)
+
+_OPEN_PAREN = re.compile(r"\([^)]*$")
 
 #: Which flag wins when several apply: a negated or family mention is never coded as the patient's
 #: condition, so those rank first; history ranks last (a "?previous MI" is still uncertain).
@@ -133,6 +146,17 @@ class AssertionContext:
             ctx.set_context_attributes(graph.edges)
         doc._.context_graph = graph
 
+    @staticmethod
+    def _answered_later(span: Span, text: str) -> bool:
+        """A suspicion the same sentence answers: "X was considered, but the CT was normal", "the CT ruled
+        out X", "because of the risk of X, a Doppler was done: no X"."""
+        after = text[span.end_char:span.end_char + 160]
+        if _BUT_NORMAL.match(after) or _RULED_OUT_BEFORE.search(text, max(0, span.start_char - 30), span.start_char):
+            return True
+        cut = re.search(r"\.\s|\n", after)
+        sentence_rest = after[:cut.start()] if cut else after
+        return re.search(r"\b(?:no|not)\s+" + re.escape(span.text) + r"\b", sentence_rest, re.IGNORECASE) is not None
+
     def assertion(self, span: Span, section: str | None, text: str | None = None) -> Assertion:
         """Flags for one entity span; `text` is doc.text (pass it: spaCy rebuilds it on every access)."""
         a = Assertion()
@@ -140,8 +164,11 @@ class AssertionContext:
             text = span.doc.text
         cats = set()
         for m in span._.modifiers:
+            m0, m1 = m.modifier_span
+            if m.category == "NEGATED_EXISTENCE" and span.start < m0 and m1 <= span.end and (
+                    span.doc[m0].lower_ == "without" or _OPEN_PAREN.search(text, span.start_char, span.doc[m0].idx)):
+                continue   # "ACS (troponin negative)", "ulcer without haemorrhage": the cue qualifies the entity
             if m.category in self.list_bounded:
-                m0, m1 = m.modifier_span
                 doc = span.doc
                 lo, hi = (doc[m1 - 1].idx + len(doc[m1 - 1]), span.start_char) if m1 <= span.start else \
                          (span.end_char, doc[m0].idx)
@@ -161,6 +188,8 @@ class AssertionContext:
             a.negated = True     # negated outranks the '?' (both flags stay set)
         elif a.uncertain and _EXCLUDED_AFTER.match(text[span.end_char:span.end_char + 90]):
             a.negated = True     # "to exclude X; this was normal", "X, which was excluded by CT"
+        if not a.negated and span.label_ != "PROCEDURE" and self._answered_later(span, text):
+            a.negated = True
         rule = self.semantics.get(section or "")
         if rule == "family":
             a.family = True

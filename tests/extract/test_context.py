@@ -97,3 +97,20 @@ def test_context_answered_suspicion_and_pseudo_cues(extractor, text, mention, as
     """A suspicion answered later in the sentence is ruled out; 'went on to have' and 'no obvious cause'
     are not negation or hypothetical cues (they describe what happened / an unexplained finding)."""
     assert _assert_of(extractor, text, mention).assertion == assertion
+
+
+@pytest.mark.parametrize("text,mention,assertion", [
+    ("Pulmonary embolism was considered, but the CTPA was unremarkable.", "Pulmonary embolism", "negated"),
+    ("We looked for pneumonia, but the chest X-ray showed no evidence of it.", "pneumonia", "negated"),
+    ("The CT ruled out appendicitis.", "appendicitis", "negated"),
+    ("Because of the risk of DVT, a Doppler was done: no DVT.", "DVT", "negated"),
+    ("Advised about the warning signs of sepsis.", "sepsis", "hypothetical"),
+])
+def test_context_suspicion_answered_by_normal_test(extractor, text, mention, assertion):
+    """A suspicion the same sentence answers with a normal test is ruled out."""
+    assert _assert_of(extractor, text, mention).assertion == assertion
+
+
+def test_context_suspicion_answered_by_abnormal_test_is_not_ruled_out(extractor):
+    text = "Pulmonary embolism was considered, but the D-dimer was raised."
+    assert _assert_of(extractor, text, "Pulmonary embolism").assertion != "negated"
