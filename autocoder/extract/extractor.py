@@ -231,7 +231,10 @@ class Extractor:
         ner_spans = [self._repair(doc, p) for s in doc.ents for p in self._split_at_sentences(doc, s)]
         if self._not_entity is not None:
             ner_spans = [s for s in ner_spans if not self._not_entity.fullmatch(s.text)]
-        merged, sources = self._merge(doc, ner_spans, self._matcher_spans(doc, text))
+        matched = self._matcher_spans(doc, text)
+        ner_spans = [s for s in ner_spans if not _ecg_finding(s, text)]
+        matched = [m for m in matched if not _ecg_finding(m[0], text)]
+        merged, sources = self._merge(doc, ner_spans, matched)
         merged = [self._relabel(s) for s in merged]
         doc.ents = merged
         doc.user_data[SOURCE_KEY] = sources
@@ -357,6 +360,16 @@ _MEASURE_TAIL = (r"(?:\s*(?:(?:of|was|is|at|level|levels|count|x\s*10\^?\d*|mg|m
                  r"units?|iu|ml|mmol|umol|µmol|nmol|pmol|ng|ug|pg|mu|mm|cm|mmhg|kpa|bpm|kg/m2|od|bd|tds|qds|nocte|prn|stat|po|iv|sc|im|"
                  r"daily|once|twice|weekly|infusion|tablets?|started|given|stopped|increased|reduced|raised|low|high|"
                  r"normal)(?:/[a-z]+)?\b\.?|[:=<>~%]|\d[\d.,/]*|[+-]+))*\s*")
+
+
+#: "ST depression", "ST-segment elevation", "T wave inversion": an ECG finding, not the mood disorder
+_ECG_LEAD = re.compile(r"\b(?:ST|ST[- ]segments?|PR|T[- ]waves?|J[- ]point)\s*-?\s*$", re.IGNORECASE)
+_ECG_WORD = re.compile(r"(?:depressions?|elevations?|inversions?)", re.IGNORECASE)
+
+
+def _ecg_finding(span: Span, text: str) -> bool:
+    return bool(_ECG_WORD.fullmatch(span.text)) and \
+        _ECG_LEAD.search(text, max(0, span.start_char - 14), span.start_char) is not None
 
 
 def _not_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:

@@ -139,3 +139,14 @@ def test_ner_span_running_over_a_full_stop_is_split_into_its_sentences(clinical_
 def test_parenthetical_note_does_not_outrank_the_mention_itself(extractor):
     ranked = extractor.candidates("hypertension (amlodipine 5 mg - continued)", "DIAGNOSIS")
     assert ranked[0].code == "I10"
+
+
+@pytest.mark.parametrize("text", ["The ECG showed ST depression in the lateral leads.",
+                                  "ECG: ST-segment depression V4-6.", "T wave inversion in V1-3."])
+def test_ecg_st_depression_is_not_the_mood_disorder(extractor, text):
+    assert not any(c.code.startswith("F3") for e in extractor.extract(text) for c in e.candidates)
+
+
+def test_depression_itself_is_still_found(extractor):
+    ents = extractor.extract("Past history of depression.")
+    assert any(c.code.startswith("F32") for e in ents for c in e.candidates[:3])
