@@ -95,6 +95,13 @@ _QUALIFIERS = frozenset(["acute", "chronic", "severe", "mild", "moderate", "bila
                          "primary", "stage", "grade", "l", "r", "lt", "rt", "likely", "possible", "presumed",
                          "probable", "suspected", "query", "mechanical", "extensive", "partial", "total"])
 
+#: words that may be dropped from *inside* a mention to reach a known phrase: the qualifiers above plus
+#: positional adjectives ("perforated anterior duodenal ulcer" -> "perforated duodenal ulcer")
+_INNER_DROP = _QUALIFIERS | frozenset(["anterior", "posterior", "superior", "inferior", "lateral", "medial",
+                                       "proximal", "distal", "focal", "diffuse", "extensive", "localised",
+                                       "localized", "generalised", "generalized", "sided", "side", "dense",
+                                       "marked", "profound", "symptomatic", "asymptomatic", "florid", "frank"])
+
 
 def fold(text: str) -> str:
     """Lowercase and strip accents (Ménière -> meniere)."""
@@ -739,6 +746,14 @@ class TerminologyIndex:
                 if ph and content(keys[:j]) and self._droppable(keys[j:], keys[:j]):
                     add(ph.entries, 0.85 - 0.02 * (len(keys) - j), "trimmed")
                     break
+        if not exact_found and not scores:   # qualifiers inside the mention: drop them all, then look again
+            inner = [k for k in keys if k not in _INNER_DROP]
+            if inner != keys and content(inner):
+                for variant in (inner, [self.correct(k) or k for k in inner]):
+                    ph = self.phrases.get(tuple(variant))
+                    if ph:
+                        add(ph.entries, 0.9, "trimmed")
+                        break
         for s, e in self._fuzzy(self.expand(keys), systems, limit=top_k * 4) if fuzzy else ():
             if s >= min_score:
                 k = (e.system, e.code)

@@ -150,3 +150,10 @@ def test_ecg_st_depression_is_not_the_mood_disorder(extractor, text):
 def test_depression_itself_is_still_found(extractor):
     ents = extractor.extract("Past history of depression.")
     assert any(c.code.startswith("F32") for e in ents for c in e.candidates[:3])
+
+
+@pytest.mark.parametrize("text,code", [("Perforated anterior duodenal ulcer (NSAID-related)", "K26.5"),
+                                       ("posterior gastric ulcer", "K25.9")])
+def test_qualifier_inside_a_mention_is_dropped_to_reach_a_known_phrase(extractor, text, code):
+    top = extractor.candidates(text, "DIAGNOSIS")[0]
+    assert (top.code, top.score >= 0.9) == (code, True)
