@@ -118,6 +118,10 @@ class FusionConfig(BaseModel):
     # no definitive diagnosis was found; and symptoms are not added beside a definitive main condition.
     prefer_definitive_primary: bool = True
     drop_symptoms_with_definitive_primary: bool = True
+    # a mention named by its symptom ("testicular pain" -> N50.8, "back pain" -> M54.9) is a symptom whatever
+    # chapter its code is in: not the main condition beside a definitive one (it may still be a secondary code:
+    # back pain beside an AKI is a separate problem, not a symptom of it)
+    symptom_words: list[str] = ["pain", "pains", "ache", "aches", "discomfort", "swelling", "tenderness"]
     # a letter's own "Diagnosis:" list names the main condition first: its first definitive, well-matched
     # diagnosis is the primary (the ranker decides only when the letter has no such list)
     primary_from_diagnosis_section: bool = True
@@ -185,6 +189,14 @@ class Cand:
     @property
     def key(self) -> str:
         return f"{self.system}:{self.code}"
+
+    def symptom_like(self, words: Sequence[str]) -> bool:
+        """Every present mention ends in a symptom word ("testicular pain", "back ache"); a condition
+        qualified by its symptom ("atherosclerosis with rest pain") is not a symptom."""
+        def named_by_symptom(text: str) -> bool:
+            toks = text.lower().split()
+            return bool(toks) and toks[-1].strip(".,;:)") in words and "with" not in toks
+        return bool(self.present) and all(named_by_symptom(e.text) for e in self.present)
 
     @property
     def is_suppressed(self) -> bool:
@@ -459,23 +471,28 @@ class FusionModel:
                 if not pool:
                     out[system] = []
                     continue
+            sw = self.cfg.symptom_words
+
+            def definitive_(c: Cand) -> bool:
+                return is_definitive(c.code) and not c.symptom_like(sw)
+
             if system == "icd10" and self.cfg.prefer_definitive_primary:
-                definitive = [(c, p) for c, p in pool if is_definitive(c.code)]
+                definitive = [(c, p) for c, p in pool if definitive_(c)]
                 if any(p >= self.thresholds.get(system, 0.5) for _, p in definitive):
                     pool = definitive
             s = self._primary_scores(system, [c for c, _ in pool], [p for _, p in pool])
             primary = pool[int(np.argmax(s))]
             if system == "icd10" and self.cfg.primary_from_diagnosis_section:
-                listed = [(c, p) for c, p in pool if c.diag_rank == 0 and c.best_rank == 0 and is_definitive(c.code)
+                listed = [(c, p) for c, p in pool if c.diag_rank == 0 and c.best_rank == 0 and definitive_(c)
                           and c.max_match >= self.cfg.diagnosis_section_min_match]
                 if not listed and self.cfg.primary_from_cue:
-                    listed = [(c, p) for c, p in pool if c.cue_rank == 0 and c.best_rank == 0 and is_definitive(c.code)
+                    listed = [(c, p) for c, p in pool if c.cue_rank == 0 and c.best_rank == 0 and definitive_(c)
                               and c.max_match >= self.cfg.diagnosis_section_min_match]
                 if listed:
                     primary = max(listed, key=lambda t: t[1])
             rest = [(c, p) for c, p in kept if c.key != primary[0].key]
             if (system == "icd10" and self.cfg.drop_symptoms_with_definitive_primary
-                    and is_definitive(primary[0].code)):
+                    and definitive_(primary[0])):
                 rest = [(c, p) for c, p in rest if not c.code.startswith("R")]
             out[system] = [primary] + rest
         kept_keys = {c.key for system in SYSTEMS for c, _ in out[system]}
