@@ -48,6 +48,7 @@ class OpcsItem:
     kind: str = ""        # "" main procedure, "method" (Y chapter), "site" (Z chapter and O-chapter sites)
     core: bool = False    # in the committed core table
     imported: bool = False
+    n_used: int | None = None   # national usage count from an imported usage table (HES), when known
 
 
 def canonical_shape(raw: str) -> tuple[str, str | None]:
@@ -104,6 +105,8 @@ class Opcs4:
                 item = self._items[code] = OpcsItem(code=code, title=rec.get("t") or "", kind=_kind_for(code))
             if rec.get("t"):
                 item.title = rec["t"]
+            if rec.get("n") is not None:
+                item.n_used = int(rec["n"])
             item.imported = True
         self.full_source = source
         self._sorted = None
@@ -144,6 +147,11 @@ class Opcs4:
 
     def item(self, code: str) -> OpcsItem | None:
         return self._items.get(self.normalise(code))
+
+    def usage_count(self, code: str) -> int | None:
+        """How often the code is used nationally (imported HES usage table), or None when unknown."""
+        item = self._items.get(code)
+        return item.n_used if item is not None else None
 
     def title(self, code: str) -> str:
         it = self.item(code)

@@ -2,7 +2,7 @@
 
 The store is one JSON file per system under `<data_home>/codes/` (`icd10.json`, `opcs4.json`):
 `{"system", "format", "source", "imported_at", "n_codes", "codes": {canonical code: {"t": title,
-"sex": "M"|"F", "min_age": int, "max_age": int, "usage": "dagger"|"asterisk"}}, "categories":
+"sex": "M"|"F", "min_age": int, "max_age": int, "usage": "dagger"|"asterisk", "n": times used}}, "categories":
 {OPCS-4 3-character category: title}}`. JSON rather than
 SQLite because ~20k rows load in a few ms and the file is easy to inspect; it is never committed (it
 may hold licensed NHS content).
@@ -40,6 +40,9 @@ META_COLUMNS = ["CODE", "ALT_CODE", "USAGE", "USAGE_UK", "DESCRIPTION", "MODIFIE
                 "QUALIFIERS", "GENDER_MASK", "MIN_AGE", "MAX_AGE", "TREE_DESCRIPTION"]
 CODE_COLUMNS = ("code", "icd10_code", "opcs4_code", "icd10", "opcs4", "opcs_code", "icd_code", "alt_code")
 TITLE_COLUMNS = ("title", "description", "desc", "term", "name", "label")
+#: how often a code is used (the HES usage tables' `total_usage`): kept as "n", a tie-breaker between
+#: equally good terminology matches ("microdiscectomy" is far more often lumbar than cervical)
+USAGE_COLUMNS = ("total_usage", "usage_count", "count", "frequency", "n")
 
 
 class ImportFormatError(AutocoderError, ValueError):
@@ -179,8 +182,12 @@ def parse_rows(text: str, fmt: str) -> list[dict]:
         if code_col is None or title_col is None:
             raise ImportFormatError(f"CSV needs a code column ({', '.join(CODE_COLUMNS)}) and a title "
                                     f"column ({', '.join(TITLE_COLUMNS)}); got {list(names)}")
+        n_col = next((names[c] for c in USAGE_COLUMNS if c in names), None)
         for r in reader:
-            rows.append({"code": (r.get(code_col) or "").strip(), "title": (r.get(title_col) or "").strip()})
+            row = {"code": (r.get(code_col) or "").strip(), "title": (r.get(title_col) or "").strip()}
+            if n_col is not None and _int_or_none(r.get(n_col)) is not None:
+                row["n"] = _int_or_none(r.get(n_col))
+            rows.append(row)
         return rows
     for ln in text.splitlines():
         if not ln.strip():
@@ -294,7 +301,7 @@ def import_file(path: str | Path, system: str | None = None, fmt: str | None = N
             skipped.append(raw)
             continue
         rec = {"t": r.get("title", "")}
-        for k in ("sex", "min_age", "max_age", "usage"):
+        for k in ("sex", "min_age", "max_age", "usage", "n"):
             if r.get(k) is not None:
                 rec[k] = r[k]
         codes[canon] = rec

@@ -94,6 +94,13 @@ _QUALIFIERS = frozenset(["acute", "chronic", "severe", "mild", "moderate", "bila
                          "multiple", "single", "minor", "major", "simple", "complicated", "uncomplicated",
                          "primary", "stage", "grade", "l", "r", "lt", "rt", "likely", "possible", "presumed",
                          "probable", "suspected", "query", "mechanical", "extensive", "partial", "total"])
+#: how or when an operation was done: the OPCS-4 main code names the operation, the approach has its own
+#: Y code (added by model/refine.py), so "laparoscopic left salpingectomy" is found as "salpingectomy"
+_PROC_QUALIFIERS = frozenset(["laparoscopic", "laparoscopically", "lap", "endoscopic", "arthroscopic",
+                              "thoracoscopic", "percutaneous", "open", "robotic", "robotically", "assisted",
+                              "emergency", "elective", "urgent", "planned", "successful", "uneventful",
+                              "day", "case", "same", "night", "uncomplicated", "formal"])
+_QUALIFIERS = _QUALIFIERS | _PROC_QUALIFIERS
 
 #: words that may be dropped from *inside* a mention to reach a known phrase: the qualifiers above plus
 #: positional adjectives ("perforated anterior duodenal ulcer" -> "perforated duodenal ulcer")
@@ -147,7 +154,7 @@ _LEAD = re.compile(r"^(other specified|other|unspecified)\s+", re.IGNORECASE)
 _BRACKET = re.compile(r"\s*[\[(][^\])]*[\])]")
 _IN_DCE = re.compile(r"\s+in (diseases|conditions) classified elsewhere$", re.IGNORECASE)
 _SEVERITY = re.compile(r"^(mild|moderate|severe|moderate or severe|mild to moderate|total|partial|subtotal|"
-                       r"unilateral|bilateral|radical)\s+", re.IGNORECASE)
+                       r"unilateral|bilateral|radical|primary)\s+", re.IGNORECASE)
 _WITHOUT = re.compile(r"\s+without (complications?|mention of [a-z ]+|perforation or abscess)$", re.IGNORECASE)
 
 
@@ -226,6 +233,23 @@ def _organ_word(t: str) -> list[str]:
     return []
 
 
+#: heads too general to stand for one operation ("biopsy of X" is found by "X biopsy", never by "biopsy")
+_GENERIC_HEADS = frozenset(["biopsy", "endoscopy", "arthroscopy", "stereotactic biopsy", "needle biopsy"])
+_PROC_ENDINGS = ("ectomy", "otomy", "ostomy", "plasty", "oscopy", "pexy", "rrhaphy", "biopsy")
+
+
+def _procedure_head(t: str) -> list[str]:
+    """'microdiscectomy of lumbar intervertebral disc' -> 'microdiscectomy', 'punch biopsy of skin' ->
+    'punch biopsy': letters name an operation by its head word and leave the site to the context."""
+    if t.count(" of ") < 1 or any(w in t for w in (",", " with ", " and ", ":")):
+        return []
+    head = t.split(" of ", 1)[0].strip()
+    w = head.split()
+    if 1 <= len(w) <= 2 and w[-1].endswith(_PROC_ENDINGS) and len(w[-1]) >= 6 and head not in _GENERIC_HEADS:
+        return [head]
+    return []
+
+
 def _and_halves(t: str) -> list[str]:
     """'acromegaly and pituitary gigantism' -> 'acromegaly', 'pituitary gigantism': a title naming two
     conditions is found by either. Not for 'X of A and B' (the halves would lose their head)."""
@@ -273,6 +297,8 @@ def title_variants(title: str) -> list[tuple[str, float]]:
             out.setdefault(r, p + 0.06)
         for r in _or_sites(base):
             out.setdefault(r, p + 0.04)
+        for r in _procedure_head(base):
+            out.setdefault(r, p + 0.12)
     for base, p in list(out.items()):
         for r in _organ_word(base):
             out.setdefault(r, p + 0.08)
@@ -381,6 +407,19 @@ class _Tables:
             return []
         return [(c, op.title(c) or "") for c in codes]
 
+    def usage_bonus(self, scale: float = 0.015) -> dict[tuple[str, str], float]:
+        """A small score bonus (at most `scale`, log of national usage) per code, for codes whose usage
+        is known (an imported HES usage table): among equally good matches the code hospitals use most
+        ranks first ("microdiscectomy": lumbar V33.7, used 37k times, before cervical V29.6, 323)."""
+        op = getattr(self.term, "opcs4", None)
+        if op is None or not hasattr(op, "usage_count"):
+            return {}
+        counts = {c: n for c in op.codes() if (n := op.usage_count(c))}
+        if not counts:
+            return {}
+        top = math.log1p(max(counts.values()))
+        return {("opcs4", c): scale * math.log1p(n) / top for c, n in counts.items()}
+
     def normalise(self, code: str, system: str) -> str | None:
         table = self.term.icd10 if system == "icd10" else getattr(self.term, "opcs4", None)
         if table is None:
@@ -415,6 +454,7 @@ class TerminologyIndex:
                  index_terms: list[tuple[str, str, list[str]]] | None = None,
                  index_terms_in_text: bool = True) -> None:
         self.tables = _Tables(term)
+        self.usage_bonus = self.tables.usage_bonus()
         self.abbreviations = {k: pieces(v) for k, v in abbreviations.items()}
         self.stop_phrases = stop_phrases
         self.phrases: dict[tuple[str, ...], _Phrase] = {}
@@ -760,7 +800,9 @@ class TerminologyIndex:
                 if k not in scores or scores[k][0] < s:
                     scores[k] = (s, Entry(e.code, e.system, e.title, "fuzzy", e.prior))
         self._add_siblings(scores)
-        ranked = sorted(scores.values(), key=lambda x: (-round(x[0], 9), x[1].code))[:top_k]
+        ub = self.usage_bonus
+        ranked = sorted(scores.values(),
+                        key=lambda x: (-round(x[0] + ub.get((x[1].system, x[1].code), 0.0), 9), x[1].code))[:top_k]
         return [Candidate(code=e.code, system=e.system, score=round(min(1.0, s), 4), title=e.title,
                           source=f"matcher:{e.source}") for s, e in ranked]
 

@@ -136,3 +136,16 @@ def test_store_detect_system_from_titles(fresh_home, tmp_path):
     opcs.write_text("A01.1\tHemispherectomy of the brain\nJ44.1\tSomething about the rectum\n"
                     "E85.1\tInvasive ventilation\n")
     assert import_file(opcs).system == "opcs4"
+
+
+def test_store_import_keeps_national_usage_counts(fresh_home, tmp_path):
+    f = tmp_path / "usage.csv"
+    f.write_text("opcs4_code,description,total_usage,years,last_year\n"
+                 "V296,Primary microdiscectomy of cervical intervertebral disc,323,12,2023-04-01\n"
+                 "V337,Primary microdiscectomy of lumbar intervertebral disc,37116,12,2023-04-01\n"
+                 "V338,Other specified primary excision of lumbar intervertebral disc,,12,2023-04-01\n")
+    import_file(f)
+    codes = load_store("opcs4")["codes"]
+    assert codes["V33.7"]["n"] == 37116 and "n" not in codes["V33.8"]
+    op = get_terminology().opcs4
+    assert (op.usage_count("V33.7"), op.usage_count("V29.6"), op.usage_count("W37.1")) == (37116, 323, None)

@@ -148,3 +148,30 @@ def test_ner_spans_that_are_only_an_analyte_or_a_drug_are_not_entities():
 
 def test_generic_words_alone_never_carry_a_fuzzy_match(index):
     assert "R24.9" not in [c.code for c in index.candidates("rectum normal on retroflexion", "PROCEDURE")]
+
+
+def test_lexicon_operation_is_found_by_its_head_word_without_approach_or_side(index):
+    assert "microdiscectomy" in dict(title_variants("Primary microdiscectomy of lumbar intervertebral disc"))
+    assert "punch biopsy" in dict(title_variants("Unspecified punch biopsy of skin"))
+    assert "biopsy" not in dict(title_variants("Biopsy of lesion of skin"))       # too general on its own
+    assert _top(index, "laparoscopic left salpingectomy", "PROCEDURE")[0] == _top(index, "salpingectomy",
+                                                                                  "PROCEDURE")[0] == "Q24.2"
+
+
+def test_lexicon_equal_matches_rank_by_national_usage(autocoder_home, tmp_path):
+    from autocoder.codes import get_terminology, reset_terminology
+    from autocoder.codes.store import import_file
+    from autocoder.extract.lexicon import TerminologyIndex
+
+    f = tmp_path / "usage.csv"
+    rows = ["V296,Primary microdiscectomy of cervical intervertebral disc,{}",
+            "V337,Primary microdiscectomy of lumbar intervertebral disc,{}"]
+    tops = []
+    for cervical, lumbar in ((323, 37116), (37116, 323)):
+        f.write_text("opcs4_code,description,total_usage\n" + "\n".join(rows).format(cervical, lumbar) + "\n")
+        reset_terminology()
+        import_file(f)
+        idx = TerminologyIndex(get_terminology(), [], {}, set())
+        tops.append(idx.candidates("microdiscectomy", "PROCEDURE")[0].code)
+    reset_terminology()
+    assert tops == ["V33.7", "V29.6"]
