@@ -185,8 +185,8 @@ def parse_rows(text: str, fmt: str) -> list[dict]:
         n_col = next((names[c] for c in USAGE_COLUMNS if c in names), None)
         for r in reader:
             row = {"code": (r.get(code_col) or "").strip(), "title": (r.get(title_col) or "").strip()}
-            if n_col is not None and _int_or_none(r.get(n_col)) is not None:
-                row["n"] = _int_or_none(r.get(n_col))
+            if n_col is not None and (n := _int_or_none(r.get(n_col))) is not None:
+                row["n"] = n
             rows.append(row)
         return rows
     for ln in text.splitlines():

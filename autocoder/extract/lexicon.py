@@ -89,18 +89,18 @@ _SUFFIX_STOP = frozenset(["diagnosis", "prognosis", "analysis", "dialysis", "mec
 
 #: Qualifiers a mention may carry that a code title may not ("bilateral", "acute on chronic"):
 #: dropped from the ends of a mention before giving up on an exact match.
-_QUALIFIERS = frozenset(["acute", "chronic", "severe", "mild", "moderate", "bilateral", "left", "right", "recurrent",
-                         "known", "new", "worsening", "ongoing", "early", "late", "small", "large", "significant",
-                         "multiple", "single", "minor", "major", "simple", "complicated", "uncomplicated",
-                         "primary", "stage", "grade", "l", "r", "lt", "rt", "likely", "possible", "presumed",
-                         "probable", "suspected", "query", "mechanical", "extensive", "partial", "total"])
+_DX_QUALIFIERS = frozenset(["acute", "chronic", "severe", "mild", "moderate", "bilateral", "left", "right",
+                            "recurrent", "known", "new", "worsening", "ongoing", "early", "late", "small", "large", "significant",
+                            "multiple", "single", "minor", "major", "simple", "complicated", "uncomplicated",
+                            "primary", "stage", "grade", "l", "r", "lt", "rt", "likely", "possible", "presumed",
+                            "probable", "suspected", "query", "mechanical", "extensive", "partial", "total"])
 #: how or when an operation was done: the OPCS-4 main code names the operation, the approach has its own
 #: Y code (added by model/refine.py), so "laparoscopic left salpingectomy" is found as "salpingectomy"
 _PROC_QUALIFIERS = frozenset(["laparoscopic", "laparoscopically", "lap", "endoscopic", "arthroscopic",
                               "thoracoscopic", "percutaneous", "open", "robotic", "robotically", "assisted",
                               "emergency", "elective", "urgent", "planned", "successful", "uneventful",
-                              "day", "case", "same", "night", "uncomplicated", "formal"])
-_QUALIFIERS = _QUALIFIERS | _PROC_QUALIFIERS
+                              "day", "case", "same", "night", "formal"])
+_QUALIFIERS = _DX_QUALIFIERS | _PROC_QUALIFIERS
 
 #: words that may be dropped from *inside* a mention to reach a known phrase: the qualifiers above plus
 #: positional adjectives ("perforated anterior duodenal ulcer" -> "perforated duodenal ulcer")

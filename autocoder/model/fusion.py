@@ -193,10 +193,9 @@ class Cand:
     def symptom_like(self, words: Sequence[str]) -> bool:
         """Every present mention ends in a symptom word ("testicular pain", "back ache"); a condition
         qualified by its symptom ("atherosclerosis with rest pain") is not a symptom."""
-        def named_by_symptom(text: str) -> bool:
-            toks = text.lower().split()
+        def named_by_symptom(toks: list[str]) -> bool:
             return bool(toks) and toks[-1].strip(".,;:)") in words and "with" not in toks
-        return bool(self.present) and all(named_by_symptom(e.text) for e in self.present)
+        return bool(self.present) and all(named_by_symptom(e.text.lower().split()) for e in self.present)
 
     @property
     def is_suppressed(self) -> bool:
@@ -441,6 +440,16 @@ class FusionModel:
             p = np.where([c.is_suppressed for c in cands], 0.0, p)
         return p
 
+    def _definitive(self, c: Cand) -> bool:
+        """A definitive main condition: a definitive code (is_definitive) not named by its symptom."""
+        return is_definitive(c.code) and not c.symptom_like(self.cfg.symptom_words)
+
+    def _listed_first(self, pool: list[tuple[Cand, float]], rank: str) -> list[tuple[Cand, float]]:
+        """Definitive, well-matched candidates that come first by `rank` ("diag_rank": first in the
+        letter's Diagnosis list; "cue_rank": first after a main-condition cue) and top in their mention."""
+        return [(c, p) for c, p in pool if getattr(c, rank) == 0 and c.best_rank == 0 and self._definitive(c)
+                and c.max_match >= self.cfg.diagnosis_section_min_match]
+
     def _primary_scores(self, system: str, cands: Sequence[Cand], probs: Sequence[float]) -> np.ndarray:
         X = np.asarray([_primary_features(c, p) for c, p in zip(cands, probs)], dtype=float)
         r = self.primary_rankers[system]
@@ -471,28 +480,21 @@ class FusionModel:
                 if not pool:
                     out[system] = []
                     continue
-            sw = self.cfg.symptom_words
-
-            def definitive_(c: Cand) -> bool:
-                return is_definitive(c.code) and not c.symptom_like(sw)
-
             if system == "icd10" and self.cfg.prefer_definitive_primary:
-                definitive = [(c, p) for c, p in pool if definitive_(c)]
+                definitive = [(c, p) for c, p in pool if self._definitive(c)]
                 if any(p >= self.thresholds.get(system, 0.5) for _, p in definitive):
                     pool = definitive
             s = self._primary_scores(system, [c for c, _ in pool], [p for _, p in pool])
             primary = pool[int(np.argmax(s))]
             if system == "icd10" and self.cfg.primary_from_diagnosis_section:
-                listed = [(c, p) for c, p in pool if c.diag_rank == 0 and c.best_rank == 0 and definitive_(c)
-                          and c.max_match >= self.cfg.diagnosis_section_min_match]
+                listed = self._listed_first(pool, "diag_rank")
                 if not listed and self.cfg.primary_from_cue:
-                    listed = [(c, p) for c, p in pool if c.cue_rank == 0 and c.best_rank == 0 and definitive_(c)
-                              and c.max_match >= self.cfg.diagnosis_section_min_match]
+                    listed = self._listed_first(pool, "cue_rank")
                 if listed:
                     primary = max(listed, key=lambda t: t[1])
             rest = [(c, p) for c, p in kept if c.key != primary[0].key]
             if (system == "icd10" and self.cfg.drop_symptoms_with_definitive_primary
-                    and definitive_(primary[0])):
+                    and self._definitive(primary[0])):
                 rest = [(c, p) for c, p in rest if not c.code.startswith("R")]
             out[system] = [primary] + rest
         kept_keys = {c.key for system in SYSTEMS for c, _ in out[system]}

@@ -35,25 +35,25 @@ def test_fusion_is_definitive_excludes_symptoms_and_history_codes():
     assert is_definitive("I21.4") and is_definitive("Z38.0")
 
 
-def _mention(text: str) -> "Entity":
+
+def _pain_vs_torsion(cfg: FusionConfig) -> list[str]:
     from autocoder.schemas import Entity
-    return Entity(text=text, start=0, end=len(text), label="DIAGNOSIS", section="Diagnosis")
+
+    def cand(code: str, text: str, p: float) -> Cand:
+        e = Entity(text=text, start=0, end=len(text), label="DIAGNOSIS", section="Diagnosis")
+        return Cand(code=code, system="icd10", clf_prob=p, primary_head=p, present=[e])
+
+    model = FusionModel(cfg)
+    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+    d = model.decide([cand("N50.8", "testicular pain", 0.95), cand("N44", "testicular torsion", 0.7)],
+                     probs=[0.95, 0.7])
+    return [c.code for c, _ in d.diagnoses]
 
 
 def test_fusion_mention_named_by_its_symptom_is_not_primary_beside_a_definitive_diagnosis():
     # N50.8 is in a disease chapter, but "testicular pain" is a symptom: torsion leads
-    model = FusionModel(FusionConfig())
-    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
-    pain = Cand(code="N50.8", system="icd10", clf_prob=0.95, primary_head=0.95, present=[_mention("testicular pain")])
-    torsion = Cand(code="N44", system="icd10", clf_prob=0.7, primary_head=0.7, present=[_mention("testicular torsion")])
-    d = model.decide([pain, torsion], probs=[0.95, 0.7])
-    assert [c.code for c, _ in d.diagnoses][0] == "N44"
+    assert _pain_vs_torsion(FusionConfig())[0] == "N44"
 
 
 def test_fusion_symptom_words_are_configurable():
-    model = FusionModel(FusionConfig(symptom_words=[]))
-    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
-    pain = Cand(code="N50.8", system="icd10", clf_prob=0.95, primary_head=0.95, present=[_mention("testicular pain")])
-    torsion = Cand(code="N44", system="icd10", clf_prob=0.7, primary_head=0.7, present=[_mention("testicular torsion")])
-    d = model.decide([pain, torsion], probs=[0.95, 0.7])
-    assert [c.code for c, _ in d.diagnoses][0] == "N50.8"
+    assert _pain_vs_torsion(FusionConfig(symptom_words=[]))[0] == "N50.8"
