@@ -608,7 +608,11 @@ class TerminologyIndex:
         self._near_cache: dict[tuple[str, float], list[tuple[str, float]]] = {}
         self._fix_cache: dict[str, str | None] = {}
         self._tri: dict[str, set[str]] = defaultdict(set)
-        self.vocab: set[str] = {k for keys in self.phrases for k in keys}
+        # the spelling vocabulary: words of terminology phrases only. Training-corpus forms are left out:
+        # the generator writes deliberate misspellings ("lobar pnuemonia"), and a misspelling in the
+        # vocabulary is never corrected, so a letter's bare "pnuemonia" would miss J18.9
+        self.vocab: set[str] = {k for keys, ph in self.phrases.items()
+                                if any(e.source != "corpus" for e in ph.entries) for k in keys}
         self._shape: dict[tuple[int, str, str], list[str]] = defaultdict(list)
         for t in sorted(self.vocab):
             if 6 <= len(t) <= 8 and t.isalpha():

@@ -175,3 +175,16 @@ def test_lexicon_equal_matches_rank_by_national_usage(autocoder_home, tmp_path):
         tops.append(idx.candidates("microdiscectomy", "PROCEDURE")[0].code)
     reset_terminology()
     assert tops == ["V33.7", "V29.6"]
+
+
+def test_lexicon_training_corpus_misspellings_do_not_block_spelling_correction():
+    """The generator writes "lobar pnuemonia"; a corpus form must not make "pnuemonia" a known word, or a
+    letter's bare "pnuemonia" is never corrected and misses J18.9."""
+    from autocoder.codes import get_terminology
+    from autocoder.extract.lexicon import TerminologyIndex
+
+    idx = TerminologyIndex(get_terminology(), [("pneumonia", "icd10", ["J18.9"])], {}, set(),
+                           corpus_forms=[("lobar pnuemonia", "icd10", ["J18.1"])])
+    assert idx.correct("pnuemonia") == "pneumonia"
+    assert idx.candidates("pnuemonia", "DIAGNOSIS")[0].code == "J18.9"
+    assert idx.candidates("lobar pnuemonia", "DIAGNOSIS")[0].code == "J18.1"   # the corpus form still counts
