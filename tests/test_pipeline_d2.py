@@ -12,7 +12,7 @@ from autocoder.pipeline import CodeBook, CodingPipeline, classifier_evidence
 from autocoder.schemas import Candidate, CodingResult, Entity, Episode, RuleWarning
 
 LABELS = ["icd10:J44.1", "icd10:I10", "icd10:E11.9", "opcs4:E85.2", "opcs4:Z94.2"]
-TEXT = ("Diagnosis: infective exacerbation of COPD. Hypertension. No evidence of pulmonary embolism.\n"
+TEXT = ("Diagnosis: acute exacerbation of COPD. Hypertension. No evidence of pulmonary embolism.\n"
         "Procedures: non-invasive ventilation on the ward.\nFamily history of bowel cancer.")
 
 
@@ -31,7 +31,7 @@ class FakeExtractor:
         for t in texts:
             ents = []
             for phrase, code, system, flags, section in (
-                ("infective exacerbation of COPD", "J44.1", "icd10", {}, "Diagnosis"),
+                ("acute exacerbation of COPD", "J44.1", "icd10", {}, "Diagnosis"),
                 ("pulmonary embolism", "I26.9", "icd10", {"negated": True}, "Diagnosis"),
                 ("bowel cancer", "C18.9", "icd10", {"family": True}, None),
                 ("non-invasive ventilation", "E85.2", "opcs4", {}, "Procedures"),
@@ -101,7 +101,7 @@ def test_pipeline_result_matches_formats_shape_and_every_code_has_evidence():
             assert TEXT[ev["start"]:ev["end"]] == ev["text"] and ev["text"].strip()
     assert [s["primary"] for s in obj["diagnoses"]] == [True] + [False] * (len(dx) - 1)
     j44 = obj["diagnoses"][0]
-    assert j44["evidence"][0]["text"] == "infective exacerbation of COPD"
+    assert j44["evidence"][0]["text"] == "acute exacerbation of COPD"
     assert set(j44["sources"]) == {"classifier", "extractor"}
     i10 = next(s for s in obj["diagnoses"] if s["code"] == "I10")
     assert i10["sources"] == ["classifier"] and i10["evidence"][0]["text"].lower() == "hypertension"

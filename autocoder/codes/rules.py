@@ -19,7 +19,9 @@ Items marked [U] (unconfirmed) in the coding primer are switches in RulesConfig.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -118,6 +120,40 @@ def symptom_table() -> Mapping[str, tuple[str, ...]]:
     for row in _read_tsv("symptom_explained.tsv"):
         out[row["symptom"].strip()] = out.get(row["symptom"].strip(), ()) + tuple(row["explained_by"].split())
     return MappingProxyType(out)
+
+
+@dataclass(frozen=True)
+class Combination:
+    """One row of data/combinations.tsv: a condition coded with its complication in one code."""
+
+    codes: frozenset[str]            # the codes this row rewrites ("K40.9")
+    cues: tuple[re.Pattern, ...]     # all must be found (not negated) in the mention's sentence
+    target: str                      # full code, or "{cat}.4" (the code's own category)
+    absorbs: tuple[str, ...]         # code prefixes dropped once the row fires ("K56")
+    adds: str                        # code added after the target ("J22"), or ""
+    adds_unless: tuple[str, ...]     # ... unless a kept code starts with one of these
+    note: str
+
+    def target_for(self, code: str) -> str:
+        return self.target.replace("{cat}", code.split(".")[0])
+
+
+@lru_cache(maxsize=1)
+def combination_table() -> tuple[Combination, ...]:
+    """Rows of data/combinations.tsv in file order (the first row that fires for a code wins).
+    A bad regex fails here, at load time, naming the row."""
+    out = []
+    for i, r in enumerate(_read_tsv("combinations.tsv"), start=1):
+        try:
+            cues = tuple(re.compile(c.strip(), re.IGNORECASE) for c in r["cue"].split(" & "))
+        except re.error as exc:
+            raise ValueError(f"combinations.tsv row {i} ({r['code']}): bad cue regex: {exc}") from exc
+        absorbs = tuple(x for x in (r.get("absorbs") or "").split() if x != "-")
+        adds, _, unless = (r.get("adds") or "").strip().partition(" unless ")
+        out.append(Combination(frozenset(r["code"].split()), cues, r["target"].strip(), absorbs,
+                               "" if adds == "-" else adds.strip(), tuple(unless.split()),
+                               (r.get("note") or "").strip()))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)

@@ -81,6 +81,14 @@ class RefineConfig(BaseModel):
     combine_delirium_dementia: bool = True
     # one diabetes type per letter: "T2DM" (E11.9) beside "diabetic nephropathy" (E14.2) is E11.2
     merge_diabetes_type: bool = True
+    # a condition coded with its complication in one code (codes/data/combinations.tsv): "incarcerated
+    # inguinal hernia" K40.9 -> K40.3 (and K56.x goes), "bleeding gastric ulcer" K25.9 -> K25.4,
+    # "hydronephrosis" beside a ureteric stone -> N13.2; cues read from the mention's own sentence
+    combinations: bool = True
+    # a symptom code beside a kept code that explains it (codes/data/symptom_explained.tsv; "renal colic"
+    # beside the ureteric stone, haematemesis beside bleeding varices) goes, when the explaining code's
+    # probability is at least this (0 = keep every symptom; the validator still flags the pair)
+    drop_explained_symptoms: float = Field(0.5, ge=0, le=1)
     # an infection coded without its organism + a (not negated) organism named in the letter: pneumonia
     # takes the organism's own pneumonia code (J13, J14, J15.x), sepsis its own (A40.x / A41.x), other
     # infections get the B95-B96 organism code straight after them

@@ -47,8 +47,11 @@ _LAP_CHAPTERS = ("G", "H", "J", "M", "N", "P", "Q", "T")
 
 
 def is_unspecified(code: str, title: str) -> bool:
-    """'.9' codes and codes whose title says 'unspecified' (e.g. 'I64', 'Pneumonia, unspecified')."""
-    return code.endswith(".9") or "unspecified" in title.lower()
+    """'.9' codes and codes whose title says 'unspecified' (e.g. 'I64', 'Pneumonia, unspecified'). A title
+    that names a complication is specific however it ends ("COPD with acute exacerbation, unspecified",
+    "Gastric ulcer: chronic or unspecified with haemorrhage")."""
+    t = title.lower()
+    return code.endswith(".9") or ("unspecified" in t and " with " not in t)
 
 
 def prefer_specific(d: Decision, title: Callable[[str, str], str]) -> Decision:
@@ -66,7 +69,7 @@ def prefer_specific(d: Decision, title: Callable[[str, str], str]) -> Decision:
             siblings = [(s, sp) for s, sp in live.values()
                         if s.code != c.code and s.code[:3] == c.code[:3] and s.present
                         and not is_unspecified(s.code, title(s.code, "icd10"))
-                        and s.max_match >= c.max_match and s.best_rank == 0]
+                        and s.max_match >= min(c.max_match, 0.9) and s.best_rank == 0]
             # a specific sibling that is itself coded (kept) makes the unspecified one redundant, however
             # well each was matched: "COPD" beside "infective exacerbation of COPD" is one condition
             in_kept = [(s, sp) for s, sp in kept
@@ -227,6 +230,80 @@ def organism_codes(d: Decision, text: str) -> Decision:
     return replace(d, diagnoses=out)
 
 
+_CLAUSE_START = re.compile(r"[,;:()]|\b(?:but|and|with)\b", re.IGNORECASE)
+_NEG_BEFORE = re.compile(r"\b(?:no|not|non|without|nil|never|negative\s+for|ruled\s+out|exclud\w*)\b|\bnon-\s*$",
+                         re.IGNORECASE)
+_NEG_AFTER = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:excluded|ruled\s+out|not\s+(?:seen|present|found)|absent)\b",
+                        re.IGNORECASE)
+
+
+def _sentence(text: str, e: Entity) -> str:
+    """The sentence (or list line) holding a mention: where its complication words are looked for."""
+    s0 = max((m.end() for m in _SENTENCE_END.finditer(text, 0, e.start)), default=0)
+    end = _SENTENCE_END.search(text, e.end)
+    return text[s0:end.start() if end else len(text)]
+
+
+def _affirmed(rx: re.Pattern, sent: str) -> bool:
+    """A cue found in the sentence and not negated in its own clause ("no active bleeding",
+    "non-obstructed", "obstruction excluded")."""
+    for m in rx.finditer(sent):
+        clause = _CLAUSE_START.split(sent[:m.start()])[-1]
+        after = _CLAUSE_START.split(sent[m.end():])[0]
+        if not _NEG_BEFORE.search(clause) and not _NEG_AFTER.search(after):
+            return True
+    return False
+
+
+def combine_codes(d: Decision, text: str) -> Decision:
+    """Combination categories (codes/data/combinations.tsv): a kept code becomes the code that names its
+    complication when the mention's own sentence states it, and the codes it absorbs go."""
+    from autocoder.codes.rules import combination_table
+
+    table = combination_table()
+    out: list[tuple[Cand, float]] = []
+    fired = False
+    drop: tuple[str, ...] = ()
+    codes = {c.code for c, _ in d.diagnoses}
+    for c, p in d.diagnoses:
+        rows = [r for r in table if c.code in r.codes]
+        sents = [_sentence(text, e) for e in c.present] if rows else []
+        row = next((r for r in rows if any(all(_affirmed(rx, s) for rx in r.cues) for s in sents)), None)
+        if row is None:
+            out.append((c, p))
+            continue
+        fired = True
+        target = row.target_for(c.code)
+        out.append((replace(c, code=target), p))
+        codes.add(target)
+        drop += row.absorbs
+        if row.adds and row.adds not in codes and not any(k.startswith(row.adds_unless) for k in codes):
+            out.append((Cand(code=row.adds, system="icd10", present=list(c.present), max_match=c.max_match), p))
+            codes.add(row.adds)
+    if not fired:
+        return d
+    seen: set[str] = set()
+    kept = []
+    for c, p in out:
+        if (drop and c.code.startswith(drop)) or c.code in seen:
+            continue
+        seen.add(c.code)
+        kept.append((c, p))
+    return replace(d, diagnoses=kept)
+
+
+def drop_explained_symptoms(d: Decision, min_prob: float) -> Decision:
+    """A symptom code goes when a kept code explains it (DGCS.1: symptoms integral to a coded diagnosis
+    are not coded) and that code is itself well supported (probability >= min_prob)."""
+    from autocoder.codes.rules import symptom_table
+
+    table = symptom_table()
+    strong = [c.code for c, p in d.diagnoses if p >= min_prob]
+    out = [(c, p) for c, p in d.diagnoses
+           if not (c.code in table and any(k != c.code and k.startswith(table[c.code]) for k in strong))]
+    return d if len(out) == len(d.diagnoses) else replace(d, diagnoses=out)
+
+
 _DEMENTIA = ("F00", "F01", "F02", "F03", "G30")
 
 
@@ -328,6 +405,10 @@ def refine(d: Decision, text: str, *, title: Callable[[str, str], str], sided: f
     cfg = cfg or RefineConfig()
     if cfg.prefer_specific:
         d = prefer_specific(d, title)
+    if cfg.combinations:
+        d = combine_codes(d, text)
+    if cfg.drop_explained_symptoms > 0:
+        d = drop_explained_symptoms(d, cfg.drop_explained_symptoms)
     if cfg.combine_delirium_dementia:
         d = combine_delirium_dementia(d)
     if cfg.merge_diabetes_type:

@@ -22,7 +22,7 @@ def test_cli_extract_jsonl_json_output(tmp_path, autocoder_home, patched_termino
     lines = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
     assert [r["id"] for r in lines] == ["EP-1", "EP-2"]
     ents = {e["text"]: e for e in lines[0]["entities"]}
-    assert ents["PE"]["assertion"] == "negated" and ents["IECOPD"]["candidates"][0]["code"] == "J44.1"
+    assert ents["PE"]["assertion"] == "negated" and ents["IECOPD"]["candidates"][0]["code"] == "J44.0"
     assert len(ents["IECOPD"]["candidates"]) <= 2
     assert "line 2" in res.stderr
 

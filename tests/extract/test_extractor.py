@@ -22,7 +22,7 @@ def test_extractor_converter_shape(extractor):
     by_text = {e.text: e for e in ents}
     e = by_text["Infective exacerbation of COPD"]
     assert e.label == "DIAGNOSIS" and e.section == "diagnosis" and e.assertion == "present"
-    assert isinstance(e.candidates[0], Candidate) and e.candidates[0].code == "J44.1"
+    assert isinstance(e.candidates[0], Candidate) and e.candidates[0].code == "J44.0"   # infective: with acute LRI
     assert e.candidates[0].system == "icd10" and 0 < e.candidates[0].score <= 1
     assert by_text["NIV"].label == "PROCEDURE" and by_text["NIV"].candidates[0].code == "E85.2"
     assert by_text["SOB"].label == "SYMPTOM"

