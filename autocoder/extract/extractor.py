@@ -46,7 +46,7 @@ _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
 _LEADING_CUES = {"previous", "prev", "known", "h/o", "hx", "?", "query", "queried", "possible", "suspected",
                  "likely", "probable", "presumed", "no", "nil", "denies", "old", "remote"}
 _PAREN = re.compile(r"\s*\([^()]*\)")
-_JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by)\s+", re.IGNORECASE)
+_JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by|from)\s+(?:an?\s+)?", re.IGNORECASE)
 _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
 # an assertion cue the NER swallowed at the end of its span ("CT head not indicated", "PE excluded") is cut
 # off so ConText sees it beside the mention (a cue inside the span would never apply to it)
@@ -94,6 +94,13 @@ def build_index(cfg: PipelineConfig, term, corpus: dict | None = None, corpus_ke
         _INDEX_CACHE[key] = idx
         log.info("terminology index: %d titles, %d phrases", idx.n_titles, len(idx.phrases))
     return idx
+
+
+def _joined(source: str) -> str:
+    """'matcher:exact' -> 'matcher:joined-exact': a candidate that is one of two conditions a mention
+    joins ("upper GI bleed from a gastric ulcer"); the kind stays the suffix (endswith checks hold)."""
+    head, _, kind = source.rpartition(":")
+    return f"{head}:joined-{kind}" if head else f"joined-{kind}"
 
 
 class Extractor:
@@ -213,7 +220,10 @@ class Extractor:
                     left = [c for c in self._ranked(core[:j.start()], label, fuzzy)[:1] if c.score >= 0.9]
                     right = [c for c in self._ranked(core[j.end():], label, fuzzy)[:1] if c.score >= 0.9]
                     if left and right:
-                        head = left + [c for c in right if c.code != left[0].code]
+                        # both parts are the mention's own conditions: marked "joined-" so the fusion
+                        # ranks each as a top candidate (copies: the parts' rankings are cached too)
+                        head = [c.model_copy(update={"source": _joined(c.source)})
+                                for c in left + [c for c in right if c.code != left[0].code]]
                         break
                 if head:
                     seen = {c.code for c in head}

@@ -346,7 +346,9 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
             else:
                 c.present.append(ent)
                 c.max_match = max(c.max_match, float(cand.score))
-                c.best_rank = crank if c.best_rank is None else min(c.best_rank, crank)
+                # each condition of a joined mention ("bleed from a gastric ulcer") is a top candidate
+                r = 0 if ":joined-" in cand.source else crank
+                c.best_rank = r if c.best_rank is None else min(c.best_rank, r)
                 if c.first_rank is None:
                     c.first_rank = rank_by_label.get(ent.label, 0)
                 if c.diag_rank is None and in_diag:

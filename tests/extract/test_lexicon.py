@@ -188,3 +188,17 @@ def test_lexicon_training_corpus_misspellings_do_not_block_spelling_correction()
     assert idx.correct("pnuemonia") == "pneumonia"
     assert idx.candidates("pnuemonia", "DIAGNOSIS")[0].code == "J18.9"
     assert idx.candidates("lobar pnuemonia", "DIAGNOSIS")[0].code == "J18.1"   # the corpus form still counts
+
+
+def test_lexicon_an_adjective_half_of_an_and_title_keeps_the_shared_head():
+    """'Renal and perinephric abscess' is found as 'renal abscess', never as the bare word 'renal'."""
+    from autocoder.extract.lexicon import _and_halves
+
+    assert _and_halves("renal and perinephric abscess") == ["renal abscess", "perinephric abscess"]
+    assert _and_halves("acromegaly and pituitary gigantism") == ["acromegaly", "pituitary gigantism"]
+
+
+def test_extractor_marks_both_conditions_of_a_joined_mention():
+    from autocoder.extract.extractor import _joined
+
+    assert _joined("matcher:exact") == "matcher:joined-exact" and _joined("exact") == "joined-exact"

@@ -57,3 +57,26 @@ def test_fusion_mention_named_by_its_symptom_is_not_primary_beside_a_definitive_
 
 def test_fusion_symptom_words_are_configurable():
     assert _pain_vs_torsion(FusionConfig(symptom_words=[]))[0] == "N50.8"
+
+
+def test_fusion_both_conditions_of_a_joined_mention_rank_as_top_candidates():
+    """'Upper GI bleed from a gastric ulcer' names two conditions; the second is as much the mention's own
+    code as the first (the extractor marks both 'joined-'), so neither ranks as a runner-up."""
+    from autocoder.model.fusion import build_candidates
+    from autocoder.schemas import Candidate, Entity
+
+    text = "Diagnosis: Upper GI bleed from a gastric ulcer."
+    phrase = "Upper GI bleed from a gastric ulcer"
+    s = text.index(phrase)
+
+    def mention(src: str) -> Entity:
+        return Entity(text=phrase, start=s, end=s + len(phrase), label="DIAGNOSIS", section="diagnosis",
+                      candidates=[Candidate(code="K92.2", system="icd10", score=1.0, source=src),
+                                  Candidate(code="K25.9", system="icd10", score=1.0, source=src)])
+
+    ranks = {}
+    for src in ("matcher:joined-exact", "matcher:exact"):
+        cands = build_candidates([], None, None, None, [mention(src)], FusionConfig(), text=text)
+        ranks[src] = {c.code: c.best_rank for c in cands}
+    assert ranks["matcher:joined-exact"] == {"K92.2": 0, "K25.9": 0}
+    assert ranks["matcher:exact"] == {"K92.2": 0, "K25.9": 1}
