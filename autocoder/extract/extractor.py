@@ -46,6 +46,7 @@ _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
 _LEADING_CUES = {"previous", "prev", "known", "h/o", "hx", "?", "query", "queried", "possible", "suspected",
                  "likely", "probable", "presumed", "no", "nil", "denies", "old", "remote"}
 _PAREN = re.compile(r"\s*\([^()]*\)")
+_SPACED_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 _JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by|from)\s+(?:an?\s+)?", re.IGNORECASE)
 _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
 # an assertion cue the NER swallowed at the end of its span ("CT head not indicated", "PE excluded") is cut
@@ -203,12 +204,17 @@ class Extractor:
                                         min_score=self.cfg.matcher.fuzzy_min_score, fuzzy=fuzzy)
             # "hypertension (amlodipine 5 mg - continued)": a parenthetical note matched only loosely; the
             # mention without it is an exact phrase, and that phrase's codes come first
+            # "Septic arthritis R knee - MSSA on synovial fluid culture": a note after a spaced dash, the same
             core = _PAREN.sub(" ", text).strip(" -,;:")
-            if core and core != text and (not hit or hit[0].score < 0.9):
-                head = [c for c in self._ranked(core, label, fuzzy) if c.score >= 0.9]
-                if head:
-                    seen = {c.code for c in head}
-                    hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
+            before_dash = _SPACED_DASH.split(core, maxsplit=1)[0].strip(" -,;:") if core else ""
+            # (the dash split only when the whole matched weakly: "acute pancreatitis - alcohol-induced"
+            # is better matched whole, K85.2, than by its head, K85.9)
+            for part, floor, weak in ((core, 0.9, 0.9), (before_dash, 0.8, 0.6)):
+                if part and part != text and (not hit or hit[0].score < weak):
+                    head = [c for c in self._ranked(part, label, fuzzy) if c.score >= floor]
+                    if head:
+                        seen = {c.code for c in head}
+                        hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
             # "T2DM with diabetic nephropathy": two known phrases joined; each part's best exact code
             # leads (the fusion and the specificity rules then combine them: E11.9 + E11.2 -> E11.2)
             # Only a split where *both* sides are known phrases counts ("granulomatosis with polyangiitis"

@@ -256,7 +256,7 @@ def _and_halves(t: str) -> list[str]:
     if t.count(" and ") != 1 or any(w in t for w in (" of ", ",", " with ", " in ", " or ", ":")):
         return []
     a, b = (x.strip() for x in t.split(" and "))
-    if " " not in a and " " in b and a.endswith(_ADJECTIVE_ENDINGS):
+    if " " not in a and " " in b and (a.endswith(_ADJECTIVE_ENDINGS) or a in _QUALIFIERS):
         a = f"{a} {b.split()[-1]}"   # 'renal and perinephric abscess': 'renal' shares the head -> 'renal abscess'
     return [x for x in (a, b) if x and not x.startswith(("other", "unspecified"))]
 

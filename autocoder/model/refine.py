@@ -181,6 +181,9 @@ _ORGANISM_POS = re.compile(r"\b(?:grew|grow(?:n|ing)|isolated|positive|cultured|
                            r"cellulitis|abscess|due\s+to|caused\s+by|secondary\s+to)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<!\b[A-Za-z])[.;](?:\s|$)|\n")   # "E. coli" is not a sentence end
 _PNEUMONIA_UNSPECIFIED = ("J18",)
+# M00 pyogenic arthritis names its organism: staphylococcal M00.0, pneumococcal M00.1, other streptococcal
+# M00.2; any other bacterium is M00.8 with the B95-B96 code after it
+_ARTHRITIS_BY_ORGANISM = {"B95.6": "M00.0", "B95.3": "M00.1", "B95.0": "M00.2", "B95.1": "M00.2", "B95.4": "M00.2"}
 _SEPSIS_UNSPECIFIED = ("A41.9", "A40.9")
 # infections whose own code does not name the organism (B95-B96 added after them)
 _ORGANISM_AFTER = ("N39.0", "N10", "N30", "N34", "N41", "N45", "N70", "N71", "N73", "L01", "L02", "L03", "L05",
@@ -223,6 +226,12 @@ def organism_codes(d: Decision, text: str) -> Decision:
             out.append((replace(c, code=seps, present=[*c.present, ev]), p))
             have.add(seps)
             continue
+        if c.code == "M00.9" and bcode:     # pyogenic arthritis: the organism is in the 4th character
+            c = replace(c, code=_ARTHRITIS_BY_ORGANISM.get(bcode, "M00.8"), present=[*c.present, ev])
+            have.add(c.code)
+            if c.code != "M00.8":
+                out.append((c, p))
+                continue
         out.append((c, p))
         if bcode and c.code.startswith(_ORGANISM_AFTER) and bcode not in have:
             out.append((Cand(code=bcode, system="icd10", present=[ev], max_match=c.max_match), p))

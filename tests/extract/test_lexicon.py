@@ -202,3 +202,24 @@ def test_extractor_marks_both_conditions_of_a_joined_mention():
     from autocoder.extract.extractor import _joined
 
     assert _joined("matcher:exact") == "matcher:joined-exact" and _joined("exact") == "joined-exact"
+
+
+def test_lexicon_a_qualifier_half_of_an_and_title_is_never_a_phrase_alone():
+    from autocoder.extract.lexicon import _and_halves
+
+    assert _and_halves("acute and fulminating melioidosis") == ["acute melioidosis", "fulminating melioidosis"]
+
+
+def test_lexicon_arterial_territory_stroke_with_a_side_letter(index):
+    assert _top(index, "L MCA ischaemic stroke")[0] == "I63.5"
+    assert _top(index, "right PCA infarct")[0] == "I63.5"
+
+
+def test_extractor_note_after_a_spaced_dash_does_not_hide_the_condition(index):
+    """'Septic arthritis R knee - MSSA on synovial fluid culture': matched whole it is a weak fuzzy hit;
+    the part before the dash is the condition. A whole that matches well is kept whole."""
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    assert ex.candidates("Septic arthritis R knee - MSSA on synovial fluid culture", "DIAGNOSIS")[0].code == "M00.9"
+    assert ex.candidates("Acute pancreatitis - alcohol-induced", "DIAGNOSIS")[0].code == "K85.2"

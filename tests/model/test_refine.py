@@ -187,3 +187,14 @@ def test_refine_image_guided_approach_follows_the_operation_it_guided():
     bx = cand("M13.1", "opcs4", present=[ent(text, "Renal biopsy", "PROCEDURE")])
     assert [c.code for c, _ in refine(decision([], proc=[(bx, 0.9)]), text, title=title,
                                       sided=frozenset()).procedures] == ["M13.1"]
+
+
+def test_refine_pyogenic_arthritis_takes_the_organism_in_its_fourth_character():
+    from autocoder.model.refine import organism_codes
+
+    text = "Dx: Septic arthritis R knee - MSSA on synovial fluid culture."
+    d = decision([(cand("M00.9", present=[ent(text, "Septic arthritis R knee")]), .9)])
+    assert [c.code for c, _ in organism_codes(d, text).diagnoses] == ["M00.0"]
+    text = "Dx: Septic arthritis L hip. Aspirate grew E. coli."
+    d = decision([(cand("M00.9", present=[ent(text, "Septic arthritis L hip")]), .9)])
+    assert [c.code for c, _ in organism_codes(d, text).diagnoses] == ["M00.8", "B96.2"]
