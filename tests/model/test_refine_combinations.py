@@ -100,3 +100,19 @@ def test_titles_naming_a_complication_are_specific_even_when_they_end_unspecifie
     assert not is_unspecified("K25.4", "Gastric ulcer : chronic or unspecified with haemorrhage")
     assert is_unspecified("J44.9", "Chronic obstructive pulmonary disease, unspecified")
     assert is_unspecified("J22", "Unspecified acute lower respiratory infection")
+
+
+def test_combinations_site_and_extent_words_in_the_sentence_choose_the_fourth_character():
+    oa = "Primary osteoarthritis RIGHT hip - for THR."
+    assert codes(combine_codes(decision([(cand("M19.9", oa, "Primary osteoarthritis"), 0.9)]), oa)) == ["M16.1"]
+    knees = "Osteoarthritis of both knees."
+    assert codes(combine_codes(decision([(cand("M19.9", knees, "Osteoarthritis"), 0.9)]), knees)) == ["M17.9"]
+    uc = "Known UC - pancolitis (dx 2022), on mesalazine."
+    assert codes(combine_codes(decision([(cand("K51.9", uc, "UC"), 0.9)]), uc)) == ["K51.0"]
+
+
+def test_combinations_fall_mechanism_names_the_external_cause():
+    trip = "Tripped over a rug at home - mechanical fall, no head injury."
+    assert codes(combine_codes(decision([(cand("W19", trip, "mechanical fall"), 0.9)]), trip)) == ["W01"]
+    bare = "Mechanical fall at home, no head injury."
+    assert codes(combine_codes(decision([(cand("W19", bare, "Mechanical fall"), 0.9)]), bare)) == ["W19"]
