@@ -99,3 +99,9 @@ def test_policy_adds_no_z37_for_a_delivery_code_read_from_a_non_obstetric_mentio
     d = _d([("K57.3", .9)], [])
     d.procedures = [(_c("R24.9", "opcs4", start, len(text) - 1), .4)]
     assert [c.code for c, _ in apply(d, text, CodingPolicy()).diagnoses] == ["K57.3"]
+
+
+def test_default_policy_high_cost_drug_code_is_never_the_primary_beside_an_operation():
+    """'Alteplase' (X83.3, a drug band) and the mechanical thrombectomy (L35.4): the operation leads."""
+    d = apply(_d([("I63.4", .9)], [("X83.3", .9), ("L35.4", .8)]), "", load_policy())
+    assert [c.code for c, _ in d.procedures] == ["L35.4", "X83.3"]
