@@ -53,7 +53,9 @@ _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
 # off so ConText sees it beside the mention (a cue inside the span would never apply to it)
 _TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|thought)?\s*"
                            r"(?:not\s+(?:indicated|required|needed|necessary|performed|done|tolerated)|"
-                           r"excluded|ruled\s+out|declined|cancelled|negative|unremarkable|normal))+$", re.IGNORECASE)
+                           r"excluded|ruled\s+out|declined|cancelled|negative|unremarkable|normal|"
+                           r"(?:\d+|an?|one|two|three|four|five|six|few|several|many)\s+"
+                           r"(?:days?|weeks?|wks?|months?|years?|yrs?)\s+ago))+$", re.IGNORECASE)
 CORPUS_STATS = "corpus_stats.json"
 PROCESSES_ENV = "AUTOCODER_EXTRACT_PROCESSES"
 
@@ -234,10 +236,30 @@ class Extractor:
                 if head:
                     seen = {c.code for c in head}
                     hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
+            # "Punch biopsy L forearm (dermatology": a weak whole that begins or ends with a known operation;
+            # that operation is what the mention names (its codes lead; _relabel reads its label from them).
+            # Operations only: a diagnosis mention is better ranked whole ("GCA with polymyalgic symptoms")
+            if label in (None, "PROCEDURE") and (not hit or hit[0].score < 0.6):
+                head = [c for c in self._edge_phrase(text, label, fuzzy) if c.system == "opcs4"]
+                if head:
+                    seen = {c.code for c in head}
+                    hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
             self._cand_cache[key] = hit
             if len(self._cand_cache) > 20000:
                 self._cand_cache.popitem(last=False)
         return hit
+
+    def _edge_phrase(self, text: str, label: str | None, fuzzy: bool) -> list[Candidate]:
+        """Exact codes of the longest known phrase found at the start or the end of a mention."""
+        lead = len(text) - len(text.lstrip(" -*\u2022"))
+        tail = len(text.rstrip(" .,;:)("))
+        hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
+                if (c0 == lead or c1 == tail) and (c0, c1) != (lead, tail)]
+        for c0, c1 in sorted(hits, key=lambda h: h[0] - h[1]):
+            head = [c for c in self._ranked(text[c0:c1], label, fuzzy)[:2] if c.score >= 0.9]
+            if head:
+                return head
+        return []
 
     # -- internals
     def _post(self, doc: Doc, text: str) -> list[Entity]:

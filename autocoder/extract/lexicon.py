@@ -107,7 +107,8 @@ _QUALIFIERS = _DX_QUALIFIERS | _PROC_QUALIFIERS
 _INNER_DROP = _QUALIFIERS | frozenset(["anterior", "posterior", "superior", "inferior", "lateral", "medial",
                                        "proximal", "distal", "focal", "diffuse", "extensive", "localised",
                                        "localized", "generalised", "generalized", "sided", "side", "dense",
-                                       "marked", "profound", "symptomatic", "asymptomatic", "florid", "frank"])
+                                       "marked", "profound", "symptomatic", "asymptomatic", "florid", "frank",
+                                       "permanent", "temporary"])
 
 
 def fold(text: str) -> str:
@@ -128,10 +129,22 @@ def pieces(text: str) -> list[str]:
 _MORPH = (("aemic", "aemia"), ("otic", "osis"), ("itic", "itis"), ("ptic", "psis"))
 
 
+#: how letters name an operation ("pacemaker implanted", "a PPM implant", "lesion excised") -> the noun
+#: OPCS-4 titles use ("Implantation of ...", "Excision of ..."): so the token-overlap search meets them
+_OPERATION_NOUNS = {
+    "implant": "implantation", "implanted": "implantation", "inserted": "insertion", "excised": "excision",
+    "repaired": "repair", "resected": "resection", "drained": "drainage", "replaced": "replacement",
+    "biopsied": "biopsy", "ligated": "ligation", "aspirated": "aspiration", "amputated": "amputation",
+    "removed": "removal", "banded": "banding", "stented": "stent", "fixed": "fixation", "fused": "fusion",
+}
+
+
 def stem(p: str) -> str:
     """Index form of a word: organ adjectives to nouns, -aemic/-otic/-itic to the disease noun,
-    simple plurals to singular ("hypoglycaemic" meets "hypoglycaemia", "cirrhotic" meets "cirrhosis")."""
+    simple plurals to singular ("hypoglycaemic" meets "hypoglycaemia", "cirrhotic" meets "cirrhosis"),
+    operation verbs to the title noun ("implanted" meets "implantation")."""
     p = ADJECTIVES.get(p, p)
+    p = _OPERATION_NOUNS.get(p, p)
     for a, b in _MORPH:
         if len(p) > len(a) + 3 and p.endswith(a):
             return p[: -len(a)] + b

@@ -223,3 +223,32 @@ def test_extractor_note_after_a_spaced_dash_does_not_hide_the_condition(index):
     ex = load_extractor(None)
     assert ex.candidates("Septic arthritis R knee - MSSA on synovial fluid culture", "DIAGNOSIS")[0].code == "M00.9"
     assert ex.candidates("Acute pancreatitis - alcohol-induced", "DIAGNOSIS")[0].code == "K85.2"
+
+
+def test_extractor_weak_mention_that_begins_with_a_known_operation_is_that_operation():
+    """The NER's 'Punch biopsy L forearm (dermatology' matches nothing whole; the operation it begins with
+    leads its candidates, and with no label asked (what _relabel asks) the mention reads as a procedure.
+    A diagnosis mention is never re-read this way."""
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    text = "Punch biopsy L forearm (dermatology"
+    assert ex.candidates(text, "PROCEDURE")[0].code == "S13.2"
+    assert ex.candidates(text, None)[0].system == "opcs4"
+    assert ex.candidates("Dual chamber permanent pacemaker implant (DDD) via left cephalic vein",
+                         "PROCEDURE")[0].code == "K60.6"
+
+
+def test_extractor_time_ago_swallowed_by_the_ner_is_cut_off_for_context():
+    from autocoder.extract.extractor import _TRAILING_CUE
+
+    m = _TRAILING_CUE.search("anterior resection 4 months ago")
+    assert m and "anterior resection 4 months ago"[:m.start()] == "anterior resection"
+    assert _TRAILING_CUE.search("anterior resection") is None
+
+
+def test_lexicon_operation_verbs_meet_the_title_nouns():
+    from autocoder.extract.lexicon import stem
+
+    assert stem("implanted") == stem("implantation") == stem("implant")
+    assert stem("excised") == stem("excision") and stem("repaired") == stem("repair")
