@@ -46,6 +46,7 @@ _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
 _LEADING_CUES = {"previous", "prev", "known", "h/o", "hx", "?", "query", "queried", "possible", "suspected",
                  "likely", "probable", "presumed", "no", "nil", "denies", "old", "remote"}
 _PAREN = re.compile(r"\s*\([^()]*\)")
+_PAREN_INNER = re.compile(r"\(([^()]{3,60})\)")
 _SPACED_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 _JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by|from)\s+(?:an?\s+)?", re.IGNORECASE)
 _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
@@ -217,6 +218,17 @@ class Extractor:
                     if head:
                         seen = {c.code for c in head}
                         hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
+            # "ESKD (diabetic nephropathy)": a bracket that is itself a known condition is a second one
+            inner = _PAREN_INNER.findall(text) if core and core != text else []
+            if inner and hit and hit[0].score >= 0.9 and label != "PROCEDURE":
+                for part in inner:
+                    extra = [c for c in self._ranked(part, label, fuzzy)[:1]
+                             if c.score >= 0.9 and c.source.endswith(("exact", "trimmed"))]
+                    if extra and extra[0].code not in {c.code for c in hit[:1]}:
+                        pair = [hit[0], extra[0]]
+                        head = [c.model_copy(update={"source": _joined(c.source)}) for c in pair]
+                        hit = (head + [c for c in hit if c.code not in {x.code for x in pair}])[:self.cfg.matcher.top_k]
+                        break
             # "T2DM with diabetic nephropathy": two known phrases joined; each part's best exact code
             # leads (the fusion and the specificity rules then combine them: E11.9 + E11.2 -> E11.2)
             # Only a split where *both* sides are known phrases counts ("granulomatosis with polyangiitis"

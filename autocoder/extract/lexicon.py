@@ -274,6 +274,10 @@ def _and_halves(t: str) -> list[str]:
     return [x for x in (a, b) if x and not x.startswith(("other", "unspecified"))]
 
 
+#: one-word ICD-10 titles that are also ordinary report words ("osteophyte" on every spine X-ray)
+_SINGLE_TITLE_STOP = frozenset(["ganglion", "osteophyte", "infestation", "freckles", "nightmares", "myopia",
+                                "isolation", "counselling", "malingerer"])
+
 _ADJECTIVE_ENDINGS = ("al", "ic", "ous", "ary", "ar", "ive", "oid", "eal", "ial")
 
 
@@ -594,6 +598,14 @@ class TerminologyIndex:
                 continue
             if len(w) >= 7 and w.isalpha() and w.endswith(CLINICAL_SUFFIXES) and w not in _SUFFIX_STOP \
                     and (w,) not in self.stop_phrases and ph.entries:
+                ph.text_ok = True
+                continue
+            # a disease whose whole ICD-10 title is this one word ("Vitiligo", "Torticollis", "Kernicterus"):
+            # a name, not an ordinary word (symptom, external-cause and status chapters left out)
+            if len(w) >= 6 and w.isalpha() and w not in _common_words() and w not in _SINGLE_TITLE_STOP \
+                    and (w,) not in self.stop_phrases and any(
+                        e.source == "title" and e.system == "icd10" and e.prior >= 0.94
+                        and not e.code.startswith(("R", "V", "W", "X", "Y", "Z")) for e in ph.entries):
                 ph.text_ok = True
 
     def _build_text_index(self) -> None:

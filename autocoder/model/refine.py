@@ -171,6 +171,9 @@ _ORGANISMS: list[tuple[re.Pattern, str, str, str]] = [
     (re.compile(r"\bmycoplasma\b", re.IGNORECASE), "J15.7", "", ""),
     (re.compile(r"\b(?:group\s+A\s+strep\w*|strep(?:tococcus)?\s+pyogenes)\b", re.IGNORECASE), "J15.4", "A40.0", "B95.0"),
     (re.compile(r"\b(?:group\s+B\s+strep\w*|strep(?:tococcus)?\s+agalactiae)\b", re.IGNORECASE), "J15.3", "A40.1", "B95.1"),
+    (re.compile(r"\b(?:strep(?:tococcus|\.)?\s+(?:mitis|oralis|sanguinis|anginosus|milleri|mutans|salivarius|"
+                r"intermedius|constellatus|gallolyticus|bovis|viridans)|viridans\s+strep\w*|group\s+[CDFG]\s+strep\w*)\b",
+                re.IGNORECASE), "J15.4", "A40.8", "B95.4"),
     (re.compile(r"\benterococc\w*\b", re.IGNORECASE), "J15.8", "A41.8", "B95.2"),
 ]
 # the organism's own sentence must report it found and must not report it absent (or a screen, a vaccine)

@@ -114,3 +114,11 @@ def test_context_suspicion_answered_by_normal_test(extractor, text, mention, ass
 def test_context_suspicion_answered_by_abnormal_test_is_not_ruled_out(extractor):
     text = "Pulmonary embolism was considered, but the D-dimer was raised."
     assert _assert_of(extractor, text, "Pulmonary embolism").assertion != "negated"
+
+
+def test_context_a_list_of_tests_that_were_all_negative_negates_each_one():
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    ents = {e.text: e.assertion for e in ex.extract("Dengue serology, malaria film and HIV test were all negative.")}
+    assert ents.get("Dengue") == "negated" and ents.get("HIV") == "negated", ents

@@ -252,3 +252,19 @@ def test_lexicon_operation_verbs_meet_the_title_nouns():
 
     assert stem("implanted") == stem("implantation") == stem("implant")
     assert stem("excised") == stem("excision") and stem("repaired") == stem("repair")
+
+
+def test_lexicon_one_word_disease_titles_are_found_in_running_text(index):
+    """'Vitiligo' (L80) is a whole ICD-10 title of one word: found at the end of a PMH list. Ordinary report
+    words that happen to be one-word titles ('osteophyte') are not."""
+    found = [ph.keys for _, _, ph, _ in index.find_in_text("PMH: coeliac disease, vitiligo. Osteophyte at L4.")]
+    assert ("vitiligo",) in found and ("osteophyte",) not in found
+
+
+def test_extractor_a_bracketed_condition_is_a_second_condition_of_the_mention(index):
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    top = ex.candidates("ESKD (diabetic nephropathy)", "DIAGNOSIS")[:2]
+    assert [c.code for c in top][0] == "N18.5" and all(c.source.endswith("joined-exact") for c in top)
+    assert ex.candidates("hypertension (amlodipine 5 mg - continued)", "DIAGNOSIS")[0].source == "matcher:exact"

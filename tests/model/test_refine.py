@@ -198,3 +198,11 @@ def test_refine_pyogenic_arthritis_takes_the_organism_in_its_fourth_character():
     text = "Dx: Septic arthritis L hip. Aspirate grew E. coli."
     d = decision([(cand("M00.9", present=[ent(text, "Septic arthritis L hip")]), .9)])
     assert [c.code for c, _ in organism_codes(d, text).diagnoses] == ["M00.8", "B96.2"]
+
+
+def test_refine_other_streptococci_take_b95_4_after_the_infection():
+    from autocoder.model.refine import organism_codes
+
+    text = "Infective endocarditis. Blood cultures grew Streptococcus mitis."
+    d = decision([(cand("I33.0", present=[ent(text, "Infective endocarditis")]), .9)])
+    assert [c.code for c, _ in organism_codes(d, text).diagnoses] == ["I33.0", "B95.4"]
