@@ -1,4 +1,5 @@
-"""Sanity checks on the hand-written evaluation material (own_letters.jsonl, regression/cases.yaml).
+"""Sanity checks on the hand-written evaluation material (own_letters.jsonl, own_letters_b.jsonl,
+regression/cases.yaml).
 
 Why: these files are the independent yardstick for generalisation. A typo in a gold code or a case
 whose expected span is not in its text would silently corrupt every score computed against them,
@@ -17,7 +18,11 @@ import yaml
 from autocoder.io import load_episodes
 
 HERE = Path(__file__).resolve().parent
-LETTERS = HERE / "own_letters.jsonl"
+# (file, minimum letter count, id pattern). own_letters_b is a later, untuned hold-out set.
+LETTER_SETS = [
+    (HERE / "own_letters.jsonl", 35, r"OWN-\d{3}"),
+    (HERE / "own_letters_b.jsonl", 20, r"OWN-B\d{2}"),
+]
 CASES = HERE.parent / "regression" / "cases.yaml"
 
 OPCS_RE = re.compile(r"^[A-Z]\d{2}\.\d$")
@@ -31,9 +36,14 @@ def _valid_icd_leaf(code: str) -> bool:
     return icd.is_valid_item(code) and icd.is_leaf(code)
 
 
+@pytest.fixture(scope="module", params=LETTER_SETS, ids=lambda s: s[0].name)
+def letter_set(request: pytest.FixtureRequest) -> tuple[Path, int, str]:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def raw_letters() -> list[dict]:
-    with LETTERS.open(encoding="utf-8") as fh:
+def raw_letters(letter_set: tuple[Path, int, str]) -> list[dict]:
+    with letter_set[0].open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
@@ -45,20 +55,22 @@ def cases() -> list[dict]:
     return data
 
 
-def test_own_letters_parse_with_load_episodes() -> None:
-    episodes = load_episodes(LETTERS)
-    assert len(episodes) >= 35, f"expected >= 35 letters, got {len(episodes)}"
+def test_own_letters_parse_with_load_episodes(letter_set: tuple[Path, int, str]) -> None:
+    path, minimum, _ = letter_set
+    episodes = load_episodes(path)
+    assert len(episodes) >= minimum, f"{path.name}: expected >= {minimum} letters, got {len(episodes)}"
     for ep in episodes:
         assert ep.diagnoses, f"{ep.id}: gold diagnoses missing"
         assert ep.procedures is not None, f"{ep.id}: procedures must be a list ([] when none)"
         assert ep.sex in {"M", "F"} and ep.age is not None, f"{ep.id}: sex/age missing"
 
 
-def test_own_letters_ids_unique_and_numbered(raw_letters: list[dict]) -> None:
+def test_own_letters_ids_unique_and_numbered(raw_letters: list[dict], letter_set: tuple[Path, int, str]) -> None:
     ids = [r["id"] for r in raw_letters]
     assert len(ids) == len(set(ids)), "duplicate letter ids"
+    pattern = letter_set[2]
     for rid in ids:
-        assert re.fullmatch(r"OWN-\d{3}", rid), f"id {rid!r} is not of the form OWN-NNN"
+        assert re.fullmatch(pattern, rid), f"id {rid!r} does not match {pattern}"
 
 
 def test_own_letters_icd10_codes_are_who_leaves(raw_letters: list[dict]) -> None:
@@ -81,7 +93,7 @@ def test_own_letters_sex_specific_codes_match_sex(raw_letters: list[dict]) -> No
 
 
 # Asterisk (manifestation) codes used in the letters; each must directly follow its dagger code.
-ASTERISKS = {"F00.1", "F02.3", "G63.2", "H06.2", "I98.3", "N08.3", "N08.5"}
+ASTERISKS = {"F00.1", "F02.3", "G63.2", "H06.2", "H36.0", "I98.3", "N08.3", "N08.5"}
 
 
 def test_own_letters_asterisk_follows_a_code(raw_letters: list[dict]) -> None:
