@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 LETTER_SETS = [
     (HERE / "own_letters.jsonl", 35, r"OWN-\d{3}"),
     (HERE / "own_letters_b.jsonl", 20, r"OWN-B\d{2}"),
+    (HERE / "own_letters_c.jsonl", 25, r"OWN-C\d{2}"),
 ]
 CASES = HERE.parent / "regression" / "cases.yaml"
 
@@ -93,7 +94,7 @@ def test_own_letters_sex_specific_codes_match_sex(raw_letters: list[dict]) -> No
 
 
 # Asterisk (manifestation) codes used in the letters; each must directly follow its dagger code.
-ASTERISKS = {"F00.1", "F02.3", "G63.2", "H06.2", "H36.0", "I98.3", "N08.3", "N08.5"}
+ASTERISKS = {"F00.1", "F02.3", "G63.2", "H06.2", "H22.0", "H36.0", "I98.3", "N08.3", "N08.5"}
 
 
 def test_own_letters_asterisk_follows_a_code(raw_letters: list[dict]) -> None:
