@@ -82,6 +82,10 @@ class MatcherConfig(_Strict):
     top_k: int = Field(10, ge=1, le=50)
     min_title_tokens: int = Field(2, ge=1, description="shortest code-title variant matched in running text")
     fuzzy_min_score: float = Field(0.3, ge=0, le=1)
+    relabel_below: float = Field(0.5, ge=0, le=1, description=(
+        "a mention whose best code in its own label's terminology scores below this is re-read in the other "
+        "terminology (ICD-10 <-> OPCS-4): the NER's label on unfamiliar wording is a guess"))
+    relabel_min: float = Field(0.65, ge=0, le=1, description="the other terminology's best score needed to relabel")
     add_spans: Literal["none", "curated", "all"] = Field(
         "all", description="which matcher spans become entities where the NER found nothing: curated "
         "synonyms only, or also code-title variants")

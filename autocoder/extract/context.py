@@ -52,6 +52,9 @@ _BUT_NORMAL = re.compile(
 _RULED_OUT_BEFORE = re.compile(r"\b(?:ruled\s+out|excluded)\s+(?:an?\s+|any\s+)?$", re.IGNORECASE)
 
 _OPEN_PAREN = re.compile(r"\([^)]*$")
+#: a spaced dash starts a new clause: a forward negation before it does not reach past it (a backward one,
+#: "?PE - CTPA negative", still does)
+_CLAUSE_DASH = re.compile(r"\s[-\u2013\u2014]+>?\s")
 
 #: Which flag wins when several apply: a negated or family mention is never coded as the patient's
 #: condition, so those rank first; history ranks last (a "?previous MI" is still uncertain).
@@ -168,6 +171,9 @@ class AssertionContext:
             if m.category == "NEGATED_EXISTENCE" and span.start < m0 and m1 <= span.end and (
                     span.doc[m0].lower_ == "without" or _OPEN_PAREN.search(text, span.start_char, span.doc[m0].idx)):
                 continue   # "ACS (troponin negative)", "ulcer without haemorrhage": the cue qualifies the entity
+            if m.category == "NEGATED_EXISTENCE" and m1 <= span.start and _CLAUSE_DASH.search(
+                    text, span.doc[m1 - 1].idx + len(span.doc[m1 - 1]), span.start_char):
+                continue   # "no passage of gastric contents - hypertrophic pyloric stenosis": the dash ends the cue
             if m.category in self.list_bounded:
                 doc = span.doc
                 lo, hi = (doc[m1 - 1].idx + len(doc[m1 - 1]), span.start_char) if m1 <= span.start else \

@@ -30,6 +30,7 @@ from autocoder.extract.config import PipelineConfig, load_config
 from autocoder.extract.context import AssertionContext
 from autocoder.extract.convert import SOURCE_KEY, doc_to_entities
 from autocoder.extract.lexicon import (
+    INNER_DROP,
     TerminologyIndex,
     label_for,
     read_abbreviations,
@@ -57,6 +58,13 @@ _TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|though
                            r"excluded|ruled\s+out|declined|cancelled|negative|unremarkable|normal|"
                            r"(?:\d+|an?|one|two|three|four|five|six|few|several|many)\s+"
                            r"(?:days?|weeks?|wks?|months?|years?|yrs?)\s+ago))+$", re.IGNORECASE)
+#: words a diagnosis mention may carry around a known condition name without changing the code
+#: ("Acute uncomplicated type B aortic dissection", "R acute primary angle closure glaucoma")
+_EDGE_MODIFIERS = INNER_DROP | {"type", "class", "grade", "stage", "stanford", "debakey", "nyha", "a", "an", "the",
+                                "very", "mildly", "moderately", "severely", "of", "both", "unilateral"}
+#: what may follow a condition name inside its mention: a site, a complication, a cause, a note
+_DX_CONNECTOR = re.compile(r"\s*(?:[(,:]|\s-+>?\s|(?:of|with|in|at|on|involving|affecting|secondary|due|following|"
+                           r"complicated|causing|requiring|from|post|after|and|plus)\b)", re.IGNORECASE)
 CORPUS_STATS = "corpus_stats.json"
 PROCESSES_ENV = "AUTOCODER_EXTRACT_PROCESSES"
 
@@ -252,21 +260,46 @@ class Extractor:
             # that operation is what the mention names (its codes lead; _relabel reads its label from them).
             # Operations only: a diagnosis mention is better ranked whole ("GCA with polymyalgic symptoms")
             if label in (None, "PROCEDURE") and (not hit or hit[0].score < 0.6):
-                head = [c for c in self._edge_phrase(text, label, fuzzy) if c.system == "opcs4"]
-                if head:
-                    seen = {c.code for c in head}
-                    hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
+                hit = self._lead(hit, [c for c in self._edge_phrase(text, label, fuzzy) if c.system == "opcs4"])
+            # "Acute haematogenous osteomyelitis of the right distal tibia", "L acute mastoiditis with
+            # subperiosteal abscess": a condition name framed only by modifiers, a site or a complication
+            if label != "PROCEDURE" and (not hit or hit[0].score < 0.6):
+                head = [c for c in self._edge_phrase(text, label, fuzzy, diagnosis=True) if c.system == "icd10"]
+                # ... unless the whole mention's best code is a sibling of the name's: the extra words chose
+                # the 4th character ("GCA with polymyalgic symptoms" -> M31.5, not M31.6)
+                if head and hit and hit[0].code[:3] == head[0].code[:3] and hit[0].code != head[0].code:
+                    head = [hit[0].model_copy(update={"score": head[0].score, "source": head[0].source}),
+                            head[0].model_copy(update={"score": round(head[0].score - 0.05, 4)})] + head[1:]
+                hit = self._lead(hit, head)
             self._cand_cache[key] = hit
             if len(self._cand_cache) > 20000:
                 self._cand_cache.popitem(last=False)
         return hit
 
-    def _edge_phrase(self, text: str, label: str | None, fuzzy: bool) -> list[Candidate]:
-        """Exact codes of the longest known phrase found at the start or the end of a mention."""
+    def _lead(self, hit: list[Candidate], head: list[Candidate]) -> list[Candidate]:
+        """`head` first, then the rest of `hit` without its codes."""
+        if not head:
+            return hit
+        seen = {c.code for c in head}
+        return (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
+
+    def _edge_phrase(self, text: str, label: str | None, fuzzy: bool, diagnosis: bool = False) -> list[Candidate]:
+        """Exact codes of the longest known phrase found at the start or the end of a mention.
+
+        diagnosis=True: the phrase may sit after leading modifiers ("R acute ...") and before either
+        more modifiers or a connector that starts a site / complication / cause ("... of the tibia")."""
         lead = len(text) - len(text.lstrip(" -*\u2022"))
         tail = len(text.rstrip(" .,;:)("))
-        hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
-                if (c0 == lead or c1 == tail) and (c0, c1) != (lead, tail)]
+        if diagnosis:
+            # a one-word name before a connector is too weak a head ("arteritis with polymyalgic symptoms")
+            # unless it is an abbreviation ("GCA with ...")
+            hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
+                    if (c0, c1) != (lead, tail) and _only_modifiers(text[lead:c0])
+                    and (_only_modifiers(text[c1:tail]) or _DX_CONNECTOR.match(text, c1)
+                         and (" " in text[c0:c1].strip() or text[c0:c1].isupper()))]
+        else:
+            hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
+                    if (c0 == lead or c1 == tail) and (c0, c1) != (lead, tail)]
         for c0, c1 in sorted(hits, key=lambda h: h[0] - h[1]):
             head = [c for c in self._ranked(text[c0:c1], label, fuzzy)[:2] if c.score >= 0.9]
             if head:
@@ -376,9 +409,27 @@ class Extractor:
         # looked for here: skip that search (it is most of the cost of a new mention)
         top = self._ranked(span.text, None, fuzzy=False)[:1]
         if not top or not top[0].source.endswith(("exact", "trimmed")) or top[0].score < 0.9:
-            return span
+            top = self._other_system(span)
+            if not top:
+                return span
         label = label_for(top[0].code, top[0].system)
         return span if label == span.label_ else Span(span.doc, span.start, span.end, label=label)
+
+    def _other_system(self, span: Span) -> list[Candidate]:
+        """The NER's label on an unfamiliar mention is a guess, and a wrong one costs the mention every
+        code ("L acute mastoiditis with subperiosteal abscess" tagged PROCEDURE has no OPCS-4 code at
+        all). When the mention's own terminology matches it weakly and the other one clearly, the
+        other's best code (so its label) is returned; else nothing."""
+        if span.label_ not in ("DIAGNOSIS", "PROCEDURE", "SYMPTOM"):
+            return []
+        own = self._ranked(span.text, span.label_)[:1]
+        own_score = own[0].score if own else 0.0
+        if own_score >= self.cfg.matcher.relabel_below:
+            return []
+        other = self._ranked(span.text, "DIAGNOSIS" if span.label_ == "PROCEDURE" else "PROCEDURE")[:1]
+        if not other or other[0].score < max(self.cfg.matcher.relabel_min, own_score + 0.2):
+            return []
+        return other
 
     @staticmethod
     def _merge(doc: Doc, ner: list[Span], matched: list[tuple[Span, str]]
@@ -418,6 +469,11 @@ _MEASURE_TAIL = (r"(?:\s*(?:(?:of|was|is|at|level|levels|count|x\s*10\^?\d*|mg|m
 #: "ST depression", "ST-segment elevation", "T wave inversion": an ECG finding, not the mood disorder
 _ECG_LEAD = re.compile(r"\b(?:ST|ST[- ]segments?|PR|T[- ]waves?|J[- ]point)\s*-?\s*$", re.IGNORECASE)
 _ECG_WORD = re.compile(r"(?:depressions?|elevations?|inversions?)", re.IGNORECASE)
+
+
+def _only_modifiers(part: str) -> bool:
+    """Nothing but modifier words, single letters (L, R, type B) and numbers (stage 3) in `part`."""
+    return all(w in _EDGE_MODIFIERS or len(w) <= 1 or w.isdigit() for w in re.findall(r"[a-z0-9']+", part.lower()))
 
 
 def _ecg_finding(span: Span, text: str) -> bool:

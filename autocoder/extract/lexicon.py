@@ -104,7 +104,7 @@ _QUALIFIERS = _DX_QUALIFIERS | _PROC_QUALIFIERS
 
 #: words that may be dropped from *inside* a mention to reach a known phrase: the qualifiers above plus
 #: positional adjectives ("perforated anterior duodenal ulcer" -> "perforated duodenal ulcer")
-_INNER_DROP = _QUALIFIERS | frozenset(["anterior", "posterior", "superior", "inferior", "lateral", "medial",
+INNER_DROP = _QUALIFIERS | frozenset(["anterior", "posterior", "superior", "inferior", "lateral", "medial",
                                        "proximal", "distal", "focal", "diffuse", "extensive", "localised",
                                        "localized", "generalised", "generalized", "sided", "side", "dense",
                                        "marked", "profound", "symptomatic", "asymptomatic", "florid", "frank",
@@ -493,6 +493,7 @@ class TerminologyIndex:
             self._add_synonyms(corpus_forms, source="corpus", text_ok=False)
         self._add_aliases()
         self._add_possessive_eponyms()
+        self._add_congenital_free()
         self._allow_clinical_single_words()
         self._build_text_index()
         self._build_fuzzy_index()
@@ -582,6 +583,16 @@ class TerminologyIndex:
             if len(keys) == 3 and keys[1] == "s" and keys[2] in ("disease", "syndrome") \
                     and len(keys[0]) >= 4 and keys[0].isalpha():
                 self._copy_phrase(keys[:2], ph, 0.02)
+
+    def _add_congenital_free(self) -> None:
+        """"Congenital hypertrophic pyloric stenosis" is written "hypertrophic pyloric stenosis": the ICD
+        index treats "congenital" as a nonessential modifier of many chapter XVII terms. Only where the
+        shorter phrase is not already known ("congenital hydronephrosis" does not take "hydronephrosis"
+        from N13.3) and at least two content words remain."""
+        for keys, ph in list(self.phrases.items()):
+            if len(keys) >= 3 and keys[0] == "congenital" and len(content(keys[1:])) >= 2 \
+                    and any(e.system == "icd10" for e in ph.entries):
+                self._copy_phrase(keys[1:], ph, 0.03)
 
     def _allow_clinical_single_words(self) -> None:
         """One-word condition / operation names ("acromegaly", "adrenalectomy") and curated capitals
@@ -821,7 +832,7 @@ class TerminologyIndex:
                     add(ph.entries, 0.85 - 0.02 * (len(keys) - j), "trimmed")
                     break
         if not exact_found and not scores:   # qualifiers inside the mention: drop them all, then look again
-            inner = [k for k in keys if k not in _INNER_DROP]
+            inner = [k for k in keys if k not in INNER_DROP]
             if inner != keys and content(inner):
                 for variant in (inner, [self.correct(k) or k for k in inner]):
                     ph = self.phrases.get(tuple(variant))

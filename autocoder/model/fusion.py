@@ -136,6 +136,10 @@ class FusionConfig(BaseModel):
     diagnosis_section_min_match: float = 0.8
     # without such a list: the first definitive diagnosis introduced by "admitted with" / "felt to represent"
     primary_from_cue: bool = True
+    # [U] in the primer: a secondary condition still only queried at discharge ("?", "possible", "query",
+    # "suspected") is not coded (the local convention of the dev letters); the main condition is coded even
+    # when suspected (WHO Vol 2). False leaves queried secondaries to the learned combiner.
+    drop_uncertain_secondary: bool = True
     # Out-of-vocabulary simulation when fitting on dev. Why: on synthetic dev nearly every gold code is in
     # the classifier's vocabulary, so the only matcher-only candidates the combiner sees are false hits and
     # it learns "not in vocabulary = wrong" -- which then sinks every rare code on real letters, where the
@@ -209,11 +213,16 @@ class Cand:
     def is_suppressed(self) -> bool:
         return bool(self.suppressed) and not self.present
 
+    @property
+    def uncertain_only(self) -> bool:
+        """Every mention that supports the code is queried ("?", "possible", "query", "suspected")."""
+        return bool(self.present) and all(e.uncertain or e.assertion == "uncertain" for e in self.present)
+
     def features(self) -> list[float]:
         p = min(max(self.clf_prob, 1e-6), 1 - 1e-6)
         kinds = {section_kind(e.section) for e in self.present}
         has = 1.0 if self.present else 0.0
-        unc = 1.0 if self.present and all(e.uncertain or e.assertion == "uncertain" for e in self.present) else 0.0
+        unc = 1.0 if self.uncertain_only else 0.0
         hist = 1.0 if self.present and all(e.historical or e.assertion == "historical" for e in self.present) else 0.0
         oov = 0.0 if self.in_vocab else 1.0
         return [
@@ -506,6 +515,8 @@ class FusionModel:
             if (system == "icd10" and self.cfg.drop_symptoms_with_definitive_primary
                     and self._definitive(primary[0])):
                 rest = [(c, p) for c, p in rest if not c.code.startswith("R")]
+            if system == "icd10" and self.cfg.drop_uncertain_secondary:
+                rest = [(c, p) for c, p in rest if not c.uncertain_only]
             out[system] = [primary] + rest
         kept_keys = {c.key for system in SYSTEMS for c, _ in out[system]}
         kept_p = [p for system in SYSTEMS for _, p in out[system]]

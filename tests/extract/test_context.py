@@ -15,6 +15,9 @@ def _assert_of(extractor, text, mention):
     ("No chest pain but productive cough.", "chest pain", "negated"),
     ("No chest pain but productive cough.", "productive cough", "present"),
     ("?PE - CTPA negative.", "PE", "negated"),
+    # a spaced dash ends a forward negation: the conclusion after it is the patient's
+    ("USS: no passage of gastric contents - hypertrophic pyloric stenosis.", "hypertrophic pyloric stenosis",
+     "present"),
     ("PE was ruled out.", "PE", "negated"),
     ("DVT excluded on doppler.", "DVT", "negated"),
     ("No evidence of pneumonia on CXR.", "pneumonia", "negated"),

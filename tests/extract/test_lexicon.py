@@ -268,3 +268,48 @@ def test_extractor_a_bracketed_condition_is_a_second_condition_of_the_mention(in
     top = ex.candidates("ESKD (diabetic nephropathy)", "DIAGNOSIS")[:2]
     assert [c.code for c in top][0] == "N18.5" and all(c.source.endswith("joined-exact") for c in top)
     assert ex.candidates("hypertension (amlodipine 5 mg - continued)", "DIAGNOSIS")[0].source == "matcher:exact"
+
+
+def test_extractor_condition_framed_by_modifiers_or_a_site_is_that_condition():
+    """A condition name inside a longer mention: leading modifiers ('Acute uncomplicated type B'), a side
+    letter, a trailing site or complication ('of the right distal tibia with subperiosteal abscess')."""
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    assert ex.candidates("Acute uncomplicated type B aortic dissection", "DIAGNOSIS")[0].code == "I71.0"
+    assert ex.candidates("Acute haematogenous osteomyelitis of the right distal tibia with subperiosteal abscess",
+                         "DIAGNOSIS")[0].code == "M86.0"
+    assert ex.candidates("L acute mastoiditis with subperiosteal abscess", "DIAGNOSIS")[0].code == "H70.0"
+
+
+def test_extractor_one_word_name_before_a_connector_or_a_hyphen_is_not_a_head():
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    top = ex.candidates("arteritis with polymyalgic symptoms", "DIAGNOSIS")[0]
+    assert top.code != "I77.6"
+    assert not ex.candidates("flu-like aches", "SYMPTOM")[0].source.endswith("exact")
+
+
+def test_extractor_mislabelled_mention_takes_the_label_of_the_terminology_that_knows_it():
+    """The NER tags 'L acute mastoiditis with subperiosteal abscess' PROCEDURE: no OPCS-4 code fits, ICD-10
+    H70.0 does, so it is re-read as a diagnosis; an operation tagged DIAGNOSIS the other way round. A
+    mention its own terminology knows keeps its label."""
+    from spacy.tokens import Span
+
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+
+    def relabel(text: str, label: str) -> str:
+        doc = ex.nlp.make_doc(text)
+        return ex._relabel(Span(doc, 0, len(doc), label=label)).label_
+
+    assert relabel("L acute mastoiditis with subperiosteal abscess", "PROCEDURE") == "DIAGNOSIS"
+    assert relabel("flexible sigmoidoscopy and decompression", "DIAGNOSIS") == "PROCEDURE"
+    assert relabel("Stanford type B dissection", "DIAGNOSIS") == "DIAGNOSIS"
+
+
+def test_lexicon_congenital_is_a_nonessential_modifier(index):
+    assert _top(index, "hypertrophic pyloric stenosis")[0] == "Q40.0"
+    assert _top(index, "hydronephrosis")[0] != "Q62.0"   # the shorter phrase already names N13.3

@@ -80,3 +80,24 @@ def test_fusion_both_conditions_of_a_joined_mention_rank_as_top_candidates():
         ranks[src] = {c.code: c.best_rank for c in cands}
     assert ranks["matcher:joined-exact"] == {"K92.2": 0, "K25.9": 0}
     assert ranks["matcher:exact"] == {"K92.2": 0, "K25.9": 1}
+
+
+def _queried_secondary(cfg: FusionConfig) -> list[str]:
+    from autocoder.schemas import Entity
+
+    def cand(code: str, text: str, p: float, assertion: str) -> Cand:
+        e = Entity(text=text, start=0, end=len(text), label="DIAGNOSIS", assertion=assertion,
+                   uncertain=assertion == "uncertain")
+        return Cand(code=code, system="icd10", clf_prob=p, primary_head=p, present=[e])
+
+    model = FusionModel(cfg)
+    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+    cands = [cand("J18.9", "pneumonia", 0.9, "present"), cand("I26.9", "PE", 0.8, "uncertain"),
+             cand("I10", "HTN", 0.7, "present")]
+    return [c.code for c, _ in model.decide(cands, probs=[0.9, 0.8, 0.7]).diagnoses]
+
+
+def test_fusion_queried_secondary_condition_is_not_coded():
+    # "?PE" at discharge beside a confirmed main condition: not coded; a confirmed comorbidity is
+    assert _queried_secondary(FusionConfig()) == ["J18.9", "I10"]
+    assert _queried_secondary(FusionConfig(drop_uncertain_secondary=False)) == ["J18.9", "I26.9", "I10"]
