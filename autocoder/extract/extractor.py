@@ -220,7 +220,7 @@ class Extractor:
             before_dash = _SPACED_DASH.split(core, maxsplit=1)[0].strip(" -,;:") if core else ""
             # (the dash split only when the whole matched weakly: "acute pancreatitis - alcohol-induced"
             # is better matched whole, K85.2, than by its head, K85.9)
-            for part, floor, weak in ((core, 0.9, 0.9), (before_dash, 0.8, 0.6)):
+            for part, floor, weak in ((core, 0.85, 0.9), (before_dash, 0.8, 0.6)):
                 if part and part != text and (not hit or hit[0].score < weak):
                     head = [c for c in self._ranked(part, label, fuzzy) if c.score >= floor]
                     if head:

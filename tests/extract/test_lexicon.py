@@ -313,3 +313,13 @@ def test_extractor_mislabelled_mention_takes_the_label_of_the_terminology_that_k
 def test_lexicon_congenital_is_a_nonessential_modifier(index):
     assert _top(index, "hypertrophic pyloric stenosis")[0] == "Q40.0"
     assert _top(index, "hydronephrosis")[0] != "Q62.0"   # the shorter phrase already names N13.3
+
+
+def test_extractor_mention_without_its_bracket_leads_even_when_trimmed():
+    """'R empyema (Strep milleri)': the organism in the bracket must not take the lead from the condition
+    ('R empyema' is a trimmed match, 0.88); the organism follows it."""
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    codes = [c.code for c in ex.candidates("R empyema (Strep milleri)", "DIAGNOSIS")[:2]]
+    assert codes == ["J86.9", "B95.4"]
