@@ -52,6 +52,9 @@ _BUT_NORMAL = re.compile(
 _RULED_OUT_BEFORE = re.compile(r"\b(?:ruled\s+out|excluded)\s+(?:an?\s+|any\s+)?$", re.IGNORECASE)
 
 _OPEN_PAREN = re.compile(r"\([^)]*$")
+#: "no orchidectomy", "nil surgery": an operation straight after "no" was not done. (The ConText "no" rule is
+#: for conditions only: its scope would reach "no complications after laparoscopic cholecystectomy".)
+_NO_OPERATION = re.compile(r"\b(?:no|nil)\s+(?:further\s+|formal\s+|surgical\s+)?$", re.IGNORECASE)
 #: a spaced dash starts a new clause: a forward negation before it does not reach past it (a backward one,
 #: "?PE - CTPA negative", still does)
 _CLAUSE_DASH = re.compile(r"\s[-\u2013\u2014]+>?\s")
@@ -195,6 +198,8 @@ class AssertionContext:
         elif a.uncertain and _EXCLUDED_AFTER.match(text[span.end_char:span.end_char + 90]):
             a.negated = True     # "to exclude X; this was normal", "X, which was excluded by CT"
         if not a.negated and span.label_ != "PROCEDURE" and self._answered_later(span, text):
+            a.negated = True
+        if span.label_ == "PROCEDURE" and _NO_OPERATION.search(text, max(0, span.start_char - 20), span.start_char):
             a.negated = True
         rule = self.semantics.get(section or "")
         if rule == "family":

@@ -140,6 +140,9 @@ class FusionConfig(BaseModel):
     # "suspected") is not coded (the local convention of the dev letters); the main condition is coded even
     # when suspected (WHO Vol 2). False leaves queried secondaries to the learned combiner.
     drop_uncertain_secondary: bool = True
+    # an operation note / "Procedures:" list names the main operation first: its first well-matched operation
+    # (kept, may be primary) is the primary procedure
+    primary_procedure_from_section: bool = True
     # Out-of-vocabulary simulation when fitting on dev. Why: on synthetic dev nearly every gold code is in
     # the classifier's vocabulary, so the only matcher-only candidates the combiner sees are false hits and
     # it learns "not in vocabulary = wrong" -- which then sinks every rare code on real letters, where the
@@ -197,6 +200,7 @@ class Cand:
     best_rank: int | None = None        # best rank of this code among its mentions' candidate lists (0 = top)
     main_rank: int | None = None        # order of first present mention outside PMH/family/social/medication
     cue_rank: int | None = None         # order of first present mention introduced by a main-condition cue
+    proc_rank: int | None = None        # order of first present, well-matched operation in a Procedures-type section
 
     @property
     def key(self) -> str:
@@ -308,7 +312,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
     index = {f"{s}:{c}": j for j, (s, c) in enumerate(label_sys)}
     rank_by_label: dict[str, int] = {}
     diag_rank_by_label: dict[str, int] = {}
-    main_rank_n = cue_rank_n = 0
+    main_rank_n = cue_rank_n = proc_rank_n = 0
     excluded = tuple(cfg.matcher_excluded_prefixes)
     excluded_opcs, kept_opcs = tuple(cfg.matcher_excluded_opcs_prefixes), tuple(cfg.matcher_kept_opcs_prefixes)
     for ent in sorted(entities, key=lambda e: e.start):
@@ -320,6 +324,10 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
         in_main = kind not in ("pmh", "context") and ent.label != "PROCEDURE"
         cued = (text is not None and ent.label == "DIAGNOSIS" and kind not in ("pmh", "context")
                 and has_primary_cue(text, ent.start))
+        # an operation the Procedures list names well (not a site / approach qualifier)
+        listed_op = (kind == "procedure" and bool(ent.candidates) and ent.candidates[0].system == "opcs4"
+                     and ent.candidates[0].score >= cfg.diagnosis_section_min_match
+                     and ent.candidates[0].code[:1] not in "YZ")
         seen_here: set[str] = set()
         for crank, cand in enumerate(sorted(ent.candidates, key=lambda c: -c.score)[:cfg.per_entity_candidates]):
             if cand.score < cfg.min_match_score:
@@ -366,10 +374,14 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                     c.main_rank = main_rank_n
                 if c.cue_rank is None and cued:
                     c.cue_rank = cue_rank_n
+                if c.proc_rank is None and listed_op and crank == 0:
+                    c.proc_rank = proc_rank_n
         if assertion not in cfg.suppress_assertions:
             rank_by_label[ent.label] = rank_by_label.get(ent.label, 0) + 1
             if in_diag:
                 diag_rank_by_label[ent.label] = diag_rank_by_label.get(ent.label, 0) + 1
+            if listed_op:
+                proc_rank_n += 1
             if in_main:
                 main_rank_n += 1
             if cued:
@@ -509,6 +521,11 @@ class FusionModel:
                 listed = self._listed_first(pool, "diag_rank")
                 if not listed and self.cfg.primary_from_cue:
                     listed = self._listed_first(pool, "cue_rank")
+                if listed:
+                    primary = max(listed, key=lambda t: t[1])
+            if system == "opcs4" and self.cfg.primary_procedure_from_section:
+                listed = [(c, p) for c, p in pool if c.proc_rank == 0 and c.best_rank == 0
+                          and c.max_match >= self.cfg.diagnosis_section_min_match]
                 if listed:
                     primary = max(listed, key=lambda t: t[1])
             rest = [(c, p) for c, p in kept if c.key != primary[0].key]

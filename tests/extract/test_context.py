@@ -15,6 +15,8 @@ def _assert_of(extractor, text, mention):
     ("No chest pain but productive cough.", "chest pain", "negated"),
     ("No chest pain but productive cough.", "productive cough", "present"),
     ("?PE - CTPA negative.", "PE", "negated"),
+    ("Appendix inspected - normal, no appendicectomy.", "appendicectomy", "negated"),
+    ("No complications after the appendicectomy.", "appendicectomy", "present"),
     # a spaced dash ends a forward negation: the conclusion after it is the patient's
     ("USS: no passage of gastric contents - hypertrophic pyloric stenosis.", "hypertrophic pyloric stenosis",
      "present"),

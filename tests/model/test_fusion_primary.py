@@ -101,3 +101,24 @@ def test_fusion_queried_secondary_condition_is_not_coded():
     # "?PE" at discharge beside a confirmed main condition: not coded; a confirmed comorbidity is
     assert _queried_secondary(FusionConfig()) == ["J18.9", "I10"]
     assert _queried_secondary(FusionConfig(drop_uncertain_secondary=False)) == ["J18.9", "I26.9", "I10"]
+
+
+def _listed_operation(cfg: FusionConfig) -> str:
+    from autocoder.schemas import Entity
+
+    def cand(code: str, text: str, p: float, rank: int) -> Cand:
+        e = Entity(text=text, start=0, end=len(text), label="PROCEDURE", section="Procedures")
+        return Cand(code=code, system="opcs4", clf_prob=p, primary_head=p, present=[e], max_match=0.95,
+                    best_rank=0, proc_rank=rank)
+
+    model = FusionModel(cfg)
+    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+    # the ranker prefers the grommet; the operation note lists the mastoidectomy first
+    cands = [cand("D15.1", "myringotomy with insertion of grommet", 0.9, 1),
+             cand("D10.3", "cortical mastoidectomy", 0.7, 0)]
+    return model.decide(cands, probs=[0.9, 0.7]).procedures[0][0].code
+
+
+def test_fusion_first_listed_operation_is_the_primary_procedure():
+    assert _listed_operation(FusionConfig()) == "D10.3"
+    assert _listed_operation(FusionConfig(primary_procedure_from_section=False)) == "D15.1"

@@ -105,3 +105,8 @@ def test_default_policy_high_cost_drug_code_is_never_the_primary_beside_an_opera
     """'Alteplase' (X83.3, a drug band) and the mechanical thrombectomy (L35.4): the operation leads."""
     d = apply(_d([("I63.4", .9)], [("X83.3", .9), ("L35.4", .8)]), "", load_policy())
     assert [c.code for c, _ in d.procedures] == ["L35.4", "X83.3"]
+
+
+def test_default_policy_codes_a_catheter_insertion_but_not_its_removal():
+    pol = load_policy()
+    assert pol.excluded("M47.3", "opcs4") and not pol.excluded("M47.9", "opcs4")
