@@ -314,7 +314,13 @@ class Extractor:
         ner_spans = [self._repair(doc, p) for s in doc.ents for p in self._split_at_sentences(doc, s)]
         if self._not_entity is not None:
             ner_spans = [s for s in ner_spans if not self._not_entity.fullmatch(s.text)]
-        matched = self._matcher_spans(doc, text)
+        ner_spans = [s for s in ner_spans if not _test_name(s, text)]
+        # a known word that is also an analyte / measurement ("SBP" is spontaneous bacterial peritonitis, but
+        # "SBP <120" is a blood pressure) is a mention only when no value follows it
+        matched = [m for m in self._matcher_spans(doc, text)
+                   if not (self._not_entity is not None and m[0].label_ != "PROCEDURE"   # "alteplase 0.9 mg/kg": X83.3
+                           and self._not_entity.fullmatch(m[0].text) and _VALUE_AFTER.match(text, m[0].end_char))
+                   and not _test_name(m[0], text)]
         ner_spans = [s for s in ner_spans if not _ecg_finding(s, text)]
         matched = [m for m in matched if not _ecg_finding(m[0], text)]
         merged, sources = self._merge(doc, ner_spans, matched)
@@ -479,6 +485,27 @@ def _only_modifiers(part: str) -> bool:
 def _ecg_finding(span: Span, text: str) -> bool:
     return bool(_ECG_WORD.fullmatch(span.text)) and \
         _ECG_LEAD.search(text, max(0, span.start_char - 14), span.start_char) is not None
+
+
+#: "myositis panel", "coeliac screen", "vasculitis serology": the name of a test, not the disease (unless the
+#: sentence goes on to say it was positive)
+_TEST_TAIL = re.compile(r"\b(?:panel|screen|serology|titres?|assay|antibody\s+screen)\s*$", re.IGNORECASE)
+_POSITIVE_AFTER = re.compile(r"[^.;\n]{0,20}\b(?:positive|raised|high|detected|strongly)\b", re.IGNORECASE)
+
+
+_TEST_AFTER = re.compile(r"\s+(?:panel|screen|serology|titres?|assay)\b", re.IGNORECASE)
+
+
+def _test_name(span: Span, text: str) -> bool:
+    end = span.end_char
+    if _TEST_AFTER.match(text, end):
+        end = _TEST_AFTER.match(text, end).end()
+    elif not _TEST_TAIL.search(span.text):
+        return False
+    return not _POSITIVE_AFTER.match(text, end)
+
+
+_VALUE_AFTER = re.compile(r"\s*(?:of\s+|was\s+|is\s+|target\s+|to\s+)?[<>=:~\u2264\u2265]*\s*\d")
 
 
 def _not_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:

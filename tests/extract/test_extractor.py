@@ -157,3 +157,22 @@ def test_depression_itself_is_still_found(extractor):
 def test_qualifier_inside_a_mention_is_dropped_to_reach_a_known_phrase(extractor, text, code):
     top = extractor.candidates(text, "DIAGNOSIS")[0]
     assert (top.code, top.score >= 0.9) == (code, True)
+
+
+def test_extractor_analyte_with_a_value_is_a_measurement_not_a_condition():
+    """'SBP' is spontaneous bacterial peritonitis, but 'SBP <120' is a blood pressure; a drug with its dose
+    named as an operation ('Alteplase 0.9 mg/kg', X83.3) stays."""
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    texts = [e.text for e in ex.extract("Labetalol infusion to SBP <120. Admitted with SBP and ascites.")]
+    assert texts.count("SBP") == 1
+    assert any(e.label == "PROCEDURE" for e in ex.extract("Alteplase 0.9mg/kg at 08:58."))
+
+
+def test_extractor_name_of_a_test_is_not_the_disease():
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    assert not [e for e in ex.extract("Myositis panel sent. Coeliac screen negative.") if e.label == "DIAGNOSIS"]
+    assert [e.text for e in ex.extract("Diagnosis: myositis.")] == ["myositis"]
