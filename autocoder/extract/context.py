@@ -54,6 +54,7 @@ _RULED_OUT_BEFORE = re.compile(r"\b(?:ruled\s+out|excluded)\s+(?:an?\s+|any\s+)?
 _OPEN_PAREN = re.compile(r"\([^)]*$")
 #: "no orchidectomy", "nil surgery": an operation straight after "no" was not done. (The ConText "no" rule is
 #: for conditions only: its scope would reach "no complications after laparoscopic cholecystectomy".)
+_QUERY_NEAR = re.compile(r"(?:^|[\s(\[,;:])\?\s*(?:[A-Za-z][A-Za-z-]*\s+)?$")
 _NO_OPERATION = re.compile(r"\b(?:no|nil)\s+(?:further\s+|formal\s+|surgical\s+)?$", re.IGNORECASE)
 #: a spaced dash starts a new clause: a forward negation before it does not reach past it (a backward one,
 #: "?PE - CTPA negative", still does)
@@ -190,6 +191,8 @@ class AssertionContext:
                 setattr(a, flag, True)
         if span.end_char < len(text) and text[span.end_char] == "?":
             a.uncertain = True
+        if _QUERY_NEAR.search(text, max(0, span.start_char - 25), span.start_char):
+            a.uncertain = True     # "?incomplete myotomy", "?PE": the query mark one word before still applies
         if "CONFIRMED" in cats:
             a.uncertain = False
         elif a.uncertain and _QUERY_BEFORE.search(text, max(0, span.start_char - 9), span.start_char) \

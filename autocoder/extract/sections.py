@@ -48,9 +48,10 @@ class SectionDetector:
         alts = sorted(self.alias_to_cat, key=len, reverse=True)
         alt = "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in alts)
         bullet = r"(?:[-*\u2022\u25cf\u25aa>]+\s*|\d{1,2}[.)]\s+)?"
-        # A: at the start of a line, followed by ':' / ' -' / end of line
+        # A: at the start of a line, followed by ':' / ' -' / end of line; a short note in brackets may sit
+        # between heading and colon ("Procedure (day 2):", "Diagnosis (final):")
         self._line_re = re.compile(
-            rf"(?im)^[ \t]*{bullet}(?P<h>{alt})[ \t]*(?::|[ \t]-[ \t]|-[ \t]|\u2013|$)[ \t]*")
+            rf"(?im)^[ \t]*{bullet}(?P<h>{alt})(?:[ \t]*\([^()\n]{{1,30}}\))?[ \t]*(?::|[ \t]-[ \t]|-[ \t]|\u2013|$)[ \t]*")
         # B: inline after a sentence end, colon required ("... stable. PMH: COPD")
         self._inline_re = re.compile(rf"(?i)(?<=[.;])[ \t]+(?P<h>{alt})[ \t]*:[ \t]*")
         # C: any other heading ends the previous section (category "other"): an ALL-CAPS line of up to

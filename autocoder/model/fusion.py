@@ -143,6 +143,8 @@ class FusionConfig(BaseModel):
     # an operation note / "Procedures:" list names the main operation first: its first well-matched operation
     # (kept, may be primary) is the primary procedure
     primary_procedure_from_section: bool = True
+    # an operation mentioned only with a query ("?OGD", "?incomplete myotomy") was not done this episode
+    drop_uncertain_procedures: bool = True
     # Out-of-vocabulary simulation when fitting on dev. Why: on synthetic dev nearly every gold code is in
     # the classifier's vocabulary, so the only matcher-only candidates the combiner sees are false hits and
     # it learns "not in vocabulary = wrong" -- which then sinks every rare code on real letters, where the
@@ -507,6 +509,8 @@ class FusionModel:
                     out[system] = kept
                     continue
             else:                   # a procedure only when one is kept; Y/Z qualifiers alone are not one
+                if self.cfg.drop_uncertain_procedures:   # "?OGD", "(?incomplete myotomy)": not done
+                    kept = [(c, p) for c, p in kept if not c.uncertain_only]
                 pool = [(c, p) for c, p in kept if mbp(c.code, system)]
                 if not pool:
                     out[system] = []

@@ -16,6 +16,7 @@ def _assert_of(extractor, text, mention):
     ("No chest pain but productive cough.", "productive cough", "present"),
     ("?PE - CTPA negative.", "PE", "negated"),
     ("Appendix inspected - normal, no appendicectomy.", "appendicectomy", "negated"),
+    ("Review in clinic (?incomplete appendicectomy).", "appendicectomy", "uncertain"),
     ("No complications after the appendicectomy.", "appendicectomy", "present"),
     # a spaced dash ends a forward negation: the conclusion after it is the patient's
     ("USS: no passage of gastric contents - hypertrophic pyloric stenosis.", "hypertrophic pyloric stenosis",

@@ -18,6 +18,7 @@ def detector():
     ("Medications on discharge:", "medications"), ("Plan:", "plan"), ("GP actions:", "plan"),
     ("Allergies:", "allergies"), ("Social history:", "social_history"), ("FH:", "family_history"),
     ("  * Family history:", "family_history"),
+    ("Procedure (day 2):", "procedures"), ("Diagnosis (final):", "diagnosis"),   # a short bracketed note
 ])
 def test_sections_headings(detector, heading, category):
     sep = " " if heading.rstrip().endswith((":", "-")) else "\n"   # a bare heading stands alone on its line

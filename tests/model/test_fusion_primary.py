@@ -122,3 +122,21 @@ def _listed_operation(cfg: FusionConfig) -> str:
 def test_fusion_first_listed_operation_is_the_primary_procedure():
     assert _listed_operation(FusionConfig()) == "D10.3"
     assert _listed_operation(FusionConfig(primary_procedure_from_section=False)) == "D15.1"
+
+
+def test_fusion_queried_operation_is_not_coded():
+    from autocoder.schemas import Entity
+
+    def cand(code: str, assertion: str) -> Cand:
+        e = Entity(text="x", start=0, end=1, label="PROCEDURE", assertion=assertion,
+                   uncertain=assertion == "uncertain")
+        return Cand(code=code, system="opcs4", clf_prob=0.9, present=[e], max_match=0.9, best_rank=0)
+
+    def procedures(cfg: FusionConfig) -> list[str]:
+        model = FusionModel(cfg)
+        model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+        return [c.code for c, _ in model.decide([cand("G45.1", "uncertain"), cand("H22.1", "present")],
+                                                probs=[0.9, 0.8]).procedures]
+
+    assert procedures(FusionConfig()) == ["H22.1"]
+    assert procedures(FusionConfig(drop_uncertain_procedures=False))[0] == "G45.1"
