@@ -276,7 +276,8 @@ def split_label(label: str) -> tuple[str, str]:
 PRIMARY_CUE = re.compile(
     r"(?:admitted|admission|presented|presenting|came in|brought in|referred)\s+(?:\w+\s+){0,3}?(?:with|due to|for)"
     r"|(?:diagnosed|diagnosis)\s+(?:with|of|was|is)|(?:felt|thought|considered|confirmed)\s+to\s+(?:be|represent|have)"
-    r"|(?:represented|in keeping with|consistent with|secondary to|treated (?:as|for)|working diagnosis|impression)",
+    r"|(?:represented|in keeping with|consistent with|secondary to|treated (?:as|for)|working diagnosis|impression)"
+    r"|\bwe\s+diagnosed\b|\b(?:confirmed|showed|revealed|demonstrated)\s+(?:an?\s+|the\s+)?$",
     re.IGNORECASE)
 
 

@@ -140,3 +140,14 @@ def test_fusion_queried_operation_is_not_coded():
 
     assert procedures(FusionConfig()) == ["H22.1"]
     assert procedures(FusionConfig(drop_uncertain_procedures=False))[0] == "G45.1"
+
+
+def test_fusion_main_condition_cues_include_a_confirming_test_and_we_diagnosed():
+    from autocoder.model.fusion import has_primary_cue
+
+    for text, mention in [("Admitted with pain; CT confirmed a sigmoid volvulus.", "sigmoid volvulus"),
+                          ("We diagnosed statin-induced rhabdomyolysis.", "statin-induced"),
+                          ("Admitted with chest pain due to PE.", "PE")]:
+        assert has_primary_cue(text, text.index(mention)), text
+    text = "CT was normal. He has COPD."
+    assert not has_primary_cue(text, text.index("COPD"))
