@@ -30,6 +30,7 @@ from autocoder.extract.config import PipelineConfig, load_config
 from autocoder.extract.context import AssertionContext
 from autocoder.extract.convert import SOURCE_KEY, doc_to_entities
 from autocoder.extract.lexicon import (
+    ADJECTIVE_ENDINGS,
     INNER_DROP,
     TerminologyIndex,
     label_for,
@@ -61,7 +62,8 @@ _TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|though
 #: words a diagnosis mention may carry around a known condition name without changing the code
 #: ("Acute uncomplicated type B aortic dissection", "R acute primary angle closure glaucoma")
 _EDGE_MODIFIERS = INNER_DROP | {"type", "class", "grade", "stage", "stanford", "debakey", "nyha", "a", "an", "the",
-                                "very", "mildly", "moderately", "severely", "of", "both", "unilateral"}
+                                "very", "mildly", "moderately", "severely", "of", "both", "unilateral", "advanced",
+                                "established", "longstanding", "long", "standing", "poorly", "well", "controlled"}
 #: what may follow a condition name inside its mention: a site, a complication, a cause, a note
 _DX_CONNECTOR = re.compile(r"\s*(?:[(,:]|\s-+>?\s|(?:of|with|in|at|on|involving|affecting|secondary|due|following|"
                            r"complicated|causing|requiring|from|post|after|and|plus)\b)", re.IGNORECASE)
@@ -293,10 +295,12 @@ class Extractor:
         if diagnosis:
             # a one-word name before a connector is too weak a head ("arteritis with polymyalgic symptoms")
             # unless it is an abbreviation ("GCA with ...")
+            # one or two leading adjectives may qualify a name of two words or an abbreviation ("Humoral
+            # hypercalcaemia of malignancy", "Pre-renal AKI")
             hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
-                    if (c0, c1) != (lead, tail) and _only_modifiers(text[lead:c0])
-                    and (_only_modifiers(text[c1:tail]) or _DX_CONNECTOR.match(text, c1)
-                         and (" " in text[c0:c1].strip() or text[c0:c1].isupper()))]
+                    if (c0, c1) != (lead, tail)
+                    and (_only_modifiers(text[lead:c0]) or _adjectives(text[lead:c0]) and _strong(text[c0:c1]))
+                    and (_only_modifiers(text[c1:tail]) or _DX_CONNECTOR.match(text, c1) and _strong(text[c0:c1]))]
         else:
             hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
                     if (c0 == lead or c1 == tail) and (c0, c1) != (lead, tail)]
@@ -480,6 +484,21 @@ _ECG_WORD = re.compile(r"(?:depressions?|elevations?|inversions?)", re.IGNORECAS
 def _only_modifiers(part: str) -> bool:
     """Nothing but modifier words, single letters (L, R, type B) and numbers (stage 3) in `part`."""
     return all(w in _EDGE_MODIFIERS or len(w) <= 1 or w.isdigit() for w in re.findall(r"[a-z0-9']+", part.lower()))
+
+
+_PREFIXES = {"pre", "post", "non", "peri", "sub", "intra", "extra", "para"}
+
+
+def _strong(name: str) -> bool:
+    """A condition name of two or more words, or an abbreviation: specific enough to stand for its mention."""
+    return " " in name.strip() or name.isupper()
+
+
+def _adjectives(part: str) -> bool:
+    """One or two adjective-like words ('humoral', 'pre-renal'), modifiers allowed beside them."""
+    words = [w for w in re.findall(r"[a-z0-9']+", part.lower()) if w not in _EDGE_MODIFIERS and len(w) > 1]
+    return 1 <= len(words) <= 2 and all(w in _PREFIXES or len(w) >= 5 and w.endswith(ADJECTIVE_ENDINGS)
+                                        for w in words)
 
 
 def _ecg_finding(span: Span, text: str) -> bool:

@@ -269,7 +269,7 @@ def _and_halves(t: str) -> list[str]:
     if t.count(" and ") != 1 or any(w in t for w in (" of ", ",", " with ", " in ", " or ", ":")):
         return []
     a, b = (x.strip() for x in t.split(" and "))
-    if " " not in a and " " in b and (a.endswith(_ADJECTIVE_ENDINGS) or a in _QUALIFIERS):
+    if " " not in a and " " in b and (a.endswith(ADJECTIVE_ENDINGS) or a in _QUALIFIERS):
         a = f"{a} {b.split()[-1]}"   # 'renal and perinephric abscess': 'renal' shares the head -> 'renal abscess'
     return [x for x in (a, b) if x and not x.startswith(("other", "unspecified"))]
 
@@ -278,7 +278,7 @@ def _and_halves(t: str) -> list[str]:
 _SINGLE_TITLE_STOP = frozenset(["ganglion", "osteophyte", "infestation", "freckles", "nightmares", "myopia",
                                 "isolation", "counselling", "malingerer"])
 
-_ADJECTIVE_ENDINGS = ("al", "ic", "ous", "ary", "ar", "ive", "oid", "eal", "ial")
+ADJECTIVE_ENDINGS = ("al", "ic", "ous", "ary", "ar", "ive", "oid", "eal", "ial")
 
 
 def title_variants(title: str) -> list[tuple[str, float]]:
@@ -583,6 +583,8 @@ class TerminologyIndex:
             if len(keys) == 3 and keys[1] == "s" and keys[2] in ("disease", "syndrome") \
                     and len(keys[0]) >= 4 and keys[0].isalpha():
                 self._copy_phrase(keys[:2], ph, 0.02)
+                # ... and without the apostrophe: "Parkinsons disease", "Crohns disease"
+                self._copy_phrase((keys[0] + "s", keys[2]), ph, 0.02)
 
     def _add_congenital_free(self) -> None:
         """"Congenital hypertrophic pyloric stenosis" is written "hypertrophic pyloric stenosis": the ICD

@@ -323,3 +323,16 @@ def test_extractor_mention_without_its_bracket_leads_even_when_trimmed():
     ex = load_extractor(None)
     codes = [c.code for c in ex.candidates("R empyema (Strep milleri)", "DIAGNOSIS")[:2]]
     assert codes == ["J86.9", "B95.4"]
+
+
+def test_lexicon_possessive_eponym_without_its_apostrophe(index):
+    assert _top(index, "Parkinsons disease")[0] == "G20"
+
+
+def test_extractor_a_leading_adjective_may_qualify_a_condition_name():
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    assert ex.candidates("Humoral hypercalcaemia of malignancy (PTHrP-mediated) - SCC lung",
+                         "DIAGNOSIS")[0].code == "E83.5"
+    assert ex.candidates("advanced Parkinsons disease", "DIAGNOSIS")[0].code == "G20"

@@ -120,3 +120,9 @@ def test_combinations_fall_mechanism_names_the_external_cause():
     assert coded("W19", trip, "mechanical fall") == ["W01"]
     bare = "Mechanical fall at home, no head injury."
     assert coded("W19", bare, "Mechanical fall") == ["W19"]
+
+
+def test_combinations_lung_cancer_lobe_in_the_sentence_names_the_site():
+    assert coded("C34.9", "Known squamous cell carcinoma R upper lobe, stage IIIB.", "squamous cell carcinoma") == ["C34.1"]
+    assert coded("C34.9", "Adenocarcinoma of the lung, LLL mass.", "Adenocarcinoma of the lung") == ["C34.3"]
+    assert coded("C34.9", "Lung cancer, staging pending.", "Lung cancer") == ["C34.9"]
