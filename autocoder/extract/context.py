@@ -52,9 +52,10 @@ _BUT_NORMAL = re.compile(
 _RULED_OUT_BEFORE = re.compile(r"\b(?:ruled\s+out|excluded)\s+(?:an?\s+|any\s+)?$", re.IGNORECASE)
 
 _OPEN_PAREN = re.compile(r"\([^)]*$")
+#: a query mark at most one word before a mention ("?incomplete myotomy", "(?PE)")
+_QUERY_NEAR = re.compile(r"(?:^|[\s(\[,;:])\?\s*(?:[A-Za-z][A-Za-z-]*\s+)?$")
 #: "no orchidectomy", "nil surgery": an operation straight after "no" was not done. (The ConText "no" rule is
 #: for conditions only: its scope would reach "no complications after laparoscopic cholecystectomy".)
-_QUERY_NEAR = re.compile(r"(?:^|[\s(\[,;:])\?\s*(?:[A-Za-z][A-Za-z-]*\s+)?$")
 _NO_OPERATION = re.compile(r"\b(?:no|nil)\s+(?:further\s+|formal\s+|surgical\s+)?$", re.IGNORECASE)
 #: a spaced dash starts a new clause: a forward negation before it does not reach past it (a backward one,
 #: "?PE - CTPA negative", still does)

@@ -293,10 +293,9 @@ class Extractor:
         lead = len(text) - len(text.lstrip(" -*\u2022"))
         tail = len(text.rstrip(" .,;:)("))
         if diagnosis:
-            # a one-word name before a connector is too weak a head ("arteritis with polymyalgic symptoms")
-            # unless it is an abbreviation ("GCA with ...")
-            # one or two leading adjectives may qualify a name of two words or an abbreviation ("Humoral
-            # hypercalcaemia of malignancy", "Pre-renal AKI")
+            # leading: modifiers, or one or two adjectives before a strong name ("Humoral hypercalcaemia of
+            # malignancy", "Pre-renal AKI"); trailing: modifiers, or a connector after a strong name (a
+            # one-word name is too weak a head: "arteritis with polymyalgic symptoms", but "GCA with ...")
             hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
                     if (c0, c1) != (lead, tail)
                     and (_only_modifiers(text[lead:c0]) or _adjectives(text[lead:c0]) and _strong(text[c0:c1]))
@@ -319,11 +318,7 @@ class Extractor:
         if self._not_entity is not None:
             ner_spans = [s for s in ner_spans if not self._not_entity.fullmatch(s.text)]
         ner_spans = [s for s in ner_spans if not _test_name(s, text)]
-        # a known word that is also an analyte / measurement ("SBP" is spontaneous bacterial peritonitis, but
-        # "SBP <120" is a blood pressure) is a mention only when no value follows it
-        matched = [m for m in self._matcher_spans(doc, text)
-                   if not (self._not_entity is not None and m[0].label_ != "PROCEDURE"   # "alteplase 0.9 mg/kg": X83.3
-                           and self._not_entity.fullmatch(m[0].text) and _VALUE_AFTER.match(text, m[0].end_char))
+        matched = [m for m in self._matcher_spans(doc, text) if not self._measurement(m[0], text)
                    and not _test_name(m[0], text)]
         ner_spans = [s for s in ner_spans if not _ecg_finding(s, text)]
         matched = [m for m in matched if not _ecg_finding(m[0], text)]
@@ -425,6 +420,12 @@ class Extractor:
         label = label_for(top[0].code, top[0].system)
         return span if label == span.label_ else Span(span.doc, span.start, span.end, label=label)
 
+    def _measurement(self, span: Span, text: str) -> bool:
+        """A known word that is also an analyte, with a value after it: "SBP" is spontaneous bacterial
+        peritonitis, "SBP <120" a blood pressure. Operations keep theirs ("alteplase 0.9 mg/kg" is X83.3)."""
+        return (self._not_entity is not None and span.label_ != "PROCEDURE"
+                and self._not_entity.fullmatch(span.text) is not None and _VALUE_AFTER.match(text, span.end_char) is not None)
+
     def _other_system(self, span: Span) -> list[Candidate]:
         """The NER's label on an unfamiliar mention is a guess, and a wrong one costs the mention every
         code ("L acute mastoiditis with subperiosteal abscess" tagged PROCEDURE has no OPCS-4 code at
@@ -506,22 +507,19 @@ def _ecg_finding(span: Span, text: str) -> bool:
         _ECG_LEAD.search(text, max(0, span.start_char - 14), span.start_char) is not None
 
 
-#: "myositis panel", "coeliac screen", "vasculitis serology": the name of a test, not the disease (unless the
-#: sentence goes on to say it was positive)
-_TEST_TAIL = re.compile(r"\b(?:panel|screen|serology|titres?|assay|antibody\s+screen)\s*$", re.IGNORECASE)
+_TEST_WORDS = r"(?:panel|screen|serology|titres?|assay)"
+_TEST_TAIL = re.compile(rf"\b{_TEST_WORDS}\s*$", re.IGNORECASE)
+_TEST_AFTER = re.compile(rf"\s+{_TEST_WORDS}\b", re.IGNORECASE)
 _POSITIVE_AFTER = re.compile(r"[^.;\n]{0,20}\b(?:positive|raised|high|detected|strongly)\b", re.IGNORECASE)
 
 
-_TEST_AFTER = re.compile(r"\s+(?:panel|screen|serology|titres?|assay)\b", re.IGNORECASE)
-
-
 def _test_name(span: Span, text: str) -> bool:
-    end = span.end_char
-    if _TEST_AFTER.match(text, end):
-        end = _TEST_AFTER.match(text, end).end()
-    elif not _TEST_TAIL.search(span.text):
+    """'myositis panel', 'coeliac screen', 'vasculitis serology': the name of a test (in the span or straight
+    after it), not the disease, unless the sentence goes on to say the test was positive."""
+    after = _TEST_AFTER.match(text, span.end_char)
+    if not after and not _TEST_TAIL.search(span.text):
         return False
-    return not _POSITIVE_AFTER.match(text, end)
+    return not _POSITIVE_AFTER.match(text, after.end() if after else span.end_char)
 
 
 _VALUE_AFTER = re.compile(r"\s*(?:of\s+|was\s+|is\s+|target\s+|to\s+)?[<>=:~\u2264\u2265]*\s*\d")
