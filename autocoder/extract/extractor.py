@@ -224,10 +224,7 @@ class Extractor:
             # is better matched whole, K85.2, than by its head, K85.9)
             for part, floor, weak in ((core, 0.85, 0.9), (before_dash, 0.8, 0.6)):
                 if part and part != text and (not hit or hit[0].score < weak):
-                    head = [c for c in self._ranked(part, label, fuzzy) if c.score >= floor]
-                    if head:
-                        seen = {c.code for c in head}
-                        hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
+                    hit = self._lead(hit, [c for c in self._ranked(part, label, fuzzy) if c.score >= floor])
             # "ESKD (diabetic nephropathy)": a bracket that is itself a known condition is a second one
             inner = _PAREN_INNER.findall(text) if core and core != text else []
             if inner and hit and hit[0].score >= 0.9 and label != "PROCEDURE":
@@ -235,9 +232,8 @@ class Extractor:
                     extra = [c for c in self._ranked(part, label, fuzzy)[:1]
                              if c.score >= 0.9 and c.source.endswith(("exact", "trimmed"))]
                     if extra and extra[0].code not in {c.code for c in hit[:1]}:
-                        pair = [hit[0], extra[0]]
-                        head = [c.model_copy(update={"source": _joined(c.source)}) for c in pair]
-                        hit = (head + [c for c in hit if c.code not in {x.code for x in pair}])[:self.cfg.matcher.top_k]
+                        hit = self._lead(hit, [c.model_copy(update={"source": _joined(c.source)})
+                                               for c in (hit[0], extra[0])])
                         break
             # "T2DM with diabetic nephropathy": two known phrases joined; each part's best exact code
             # leads (the fusion and the specificity rules then combine them: E11.9 + E11.2 -> E11.2)
@@ -255,9 +251,7 @@ class Extractor:
                         head = [c.model_copy(update={"source": _joined(c.source)})
                                 for c in left + [c for c in right if c.code != left[0].code]]
                         break
-                if head:
-                    seen = {c.code for c in head}
-                    hit = (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
+                hit = self._lead(hit, head)
             # "Punch biopsy L forearm (dermatology": a weak whole that begins or ends with a known operation;
             # that operation is what the mention names (its codes lead; _relabel reads its label from them).
             # Operations only: a diagnosis mention is better ranked whole ("GCA with polymyalgic symptoms")

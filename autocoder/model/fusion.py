@@ -478,11 +478,13 @@ class FusionModel:
         """A definitive main condition: a definitive code (is_definitive) not named by its symptom."""
         return is_definitive(c.code) and not c.symptom_like(self.cfg.symptom_words)
 
-    def _listed_first(self, pool: list[tuple[Cand, float]], rank: str) -> list[tuple[Cand, float]]:
-        """Definitive, well-matched candidates that come first by `rank` ("diag_rank": first in the
-        letter's Diagnosis list; "cue_rank": first after a main-condition cue) and top in their mention."""
-        return [(c, p) for c, p in pool if getattr(c, rank) == 0 and c.best_rank == 0 and self._definitive(c)
-                and c.max_match >= self.cfg.diagnosis_section_min_match]
+    def _listed_first(self, pool: list[tuple[Cand, float]], rank: str,
+                      definitive: bool = True) -> list[tuple[Cand, float]]:
+        """Well-matched candidates that come first by `rank` ("diag_rank": first in the letter's Diagnosis
+        list; "cue_rank": first after a main-condition cue; "proc_rank": first operation of a Procedures
+        list) and top in their mention; diagnoses must also be definitive (not a symptom / status code)."""
+        return [(c, p) for c, p in pool if getattr(c, rank) == 0 and c.best_rank == 0
+                and (not definitive or self._definitive(c)) and c.max_match >= self.cfg.diagnosis_section_min_match]
 
     def _primary_scores(self, system: str, cands: Sequence[Cand], probs: Sequence[float]) -> np.ndarray:
         X = np.asarray([_primary_features(c, p) for c, p in zip(cands, probs)], dtype=float)
@@ -529,8 +531,7 @@ class FusionModel:
                 if listed:
                     primary = max(listed, key=lambda t: t[1])
             if system == "opcs4" and self.cfg.primary_procedure_from_section:
-                listed = [(c, p) for c, p in pool if c.proc_rank == 0 and c.best_rank == 0
-                          and c.max_match >= self.cfg.diagnosis_section_min_match]
+                listed = self._listed_first(pool, "proc_rank", definitive=False)
                 if listed:
                     primary = max(listed, key=lambda t: t[1])
             rest = [(c, p) for c, p in kept if c.key != primary[0].key]
