@@ -1,5 +1,4 @@
-"""Sanity checks on the hand-written evaluation material (own_letters.jsonl, own_letters_b.jsonl,
-regression/cases.yaml).
+"""Sanity checks on the hand-written evaluation material (own_letters*.jsonl, regression/cases.yaml).
 
 Why: these files are the independent yardstick for generalisation. A typo in a gold code or a case
 whose expected span is not in its text would silently corrupt every score computed against them,
@@ -23,6 +22,7 @@ LETTER_SETS = [
     (HERE / "own_letters.jsonl", 35, r"OWN-\d{3}"),
     (HERE / "own_letters_b.jsonl", 20, r"OWN-B\d{2}"),
     (HERE / "own_letters_c.jsonl", 25, r"OWN-C\d{2}"),
+    (HERE / "own_letters_d.jsonl", 25, r"OWN-D\d{2}"),
 ]
 CASES = HERE.parent / "regression" / "cases.yaml"
 
