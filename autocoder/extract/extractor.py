@@ -210,7 +210,8 @@ class Extractor:
     def _ranked(self, text: str, label: str | None, fuzzy: bool = True) -> list[Candidate]:
         """The cached ranking itself (shared objects: never hand these out). fuzzy=False skips the
         token-overlap search, the slow part, when only exact / trimmed phrase hits matter."""
-        key = (text.lower(), label or "", fuzzy)
+        # case matters only for one Titlecase word (TerminologyIndex.candidates: "Age" is not AGE)
+        key = (text.lower(), text.istitle() and " " not in text.strip(), label or "", fuzzy)
         hit = self._cand_cache.get(key)
         if hit is None:
             hit = self.index.candidates(text, label, top_k=self.cfg.matcher.top_k,

@@ -815,10 +815,18 @@ class TerminologyIndex:
                 if k not in scores or scores[k][0] < s:
                     scores[k] = (s, e if source == e.source else Entry(e.code, e.system, e.title, source, e.prior))
 
+        # "Age" (in "Age-related cataract") is a word, not the abbreviation AGE: a single Titlecase word
+        # does not take a phrase known only as an uppercase abbreviation (lowercase "copd" still does)
+        word = text.strip()
+        titlecase = len(keys) == 1 and len(word) > 2 and word.isalpha() and word[0].isupper() and word[1:].islower()
+        not_meant: set[tuple[str, str]] = set()   # the abbreviation's codes (its fuzzy twin is skipped too)
         exact_found = False
         fixed = [self.correct(k) or k for k in keys]
         for variant, factor in ((keys, 1.0), (self.expand(keys), 0.98), (fixed, 0.95)):
             ph = self.phrases.get(tuple(variant))
+            if ph and titlecase and all(e.cs for e in ph.entries):
+                not_meant.update((e.system, e.code) for e in ph.entries)
+                continue
             if ph:
                 add(ph.entries, factor, "exact")
                 exact_found = True
@@ -844,6 +852,8 @@ class TerminologyIndex:
         for s, e in self._fuzzy(self.expand(keys), systems, limit=top_k * 4) if fuzzy else ():
             if s >= min_score:
                 k = (e.system, e.code)
+                if k in not_meant:
+                    continue
                 if k not in scores or scores[k][0] < s:
                     scores[k] = (s, Entry(e.code, e.system, e.title, "fuzzy", e.prior))
         self._add_siblings(scores)

@@ -252,7 +252,7 @@ def episodes_to_docbin(nlp: spacy.Language, episodes: list[Episode], labels: set
 def corpus_stats(episodes: list[Episode], cfg, terminology=None) -> dict:
     """What the NER bundle learns besides weights, saved as corpus_stats.json:
 
-    forms    gold mention text (lowercase) -> {"icd10:J44.1": n}: extra candidate phrases, so a
+    forms    gold mention text (lowercase; short all-caps forms keep their case) -> {"icd10:J44.1": n}: extra candidate phrases, so a
              training wording ranks its gold code first and nearby unseen wordings find it by overlap;
     phrases  matcher phrase -> [n inside a gold span, n outside]: a phrase the letters mostly use
              outside coded mentions (investigations, risk statements) is left to the NER at run time.
@@ -271,7 +271,10 @@ def corpus_stats(episodes: list[Episode], cfg, terminology=None) -> dict:
         for g in ep.entities or []:
             if not g.code:
                 continue
-            form = " ".join(ep.text[g.start:g.end].lower().split())
+            form = " ".join(ep.text[g.start:g.end].split())
+            # an all-caps short form ("AGE", "MS") keeps its case: the index then knows it as an
+            # abbreviation, not as the word "age"
+            form = form if form.isupper() and len(form) <= 6 and " " not in form else form.lower()
             system = "opcs4" if g.label == "PROCEDURE" else "icd10"
             for code in str(g.code).replace("+", " ").split()[:1]:
                 forms.setdefault(form, Counter())[f"{system}:{code}"] += 1

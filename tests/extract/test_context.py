@@ -109,6 +109,8 @@ def test_context_answered_suspicion_and_pseudo_cues(extractor, text, mention, as
     ("Pulmonary embolism was considered, but the CTPA was unremarkable.", "Pulmonary embolism", "negated"),
     ("We looked for pneumonia, but the chest X-ray showed no evidence of it.", "pneumonia", "negated"),
     ("The CT ruled out appendicitis.", "appendicitis", "negated"),
+    ("Mesenteric adenitis was considered on admission but not supported by the scan.", "Mesenteric adenitis",
+     "negated"),
     ("Because of the risk of DVT, a Doppler was done: no DVT.", "DVT", "negated"),
     ("Advised about the warning signs of sepsis.", "sepsis", "hypothetical"),
 ])

@@ -336,3 +336,15 @@ def test_extractor_a_leading_adjective_may_qualify_a_condition_name():
     assert ex.candidates("Humoral hypercalcaemia of malignancy (PTHrP-mediated) - SCC lung",
                          "DIAGNOSIS")[0].code == "E83.5"
     assert ex.candidates("advanced Parkinsons disease", "DIAGNOSIS")[0].code == "G20"
+
+
+def test_lexicon_a_titlecase_word_is_not_an_uppercase_abbreviation():
+    """'Age' (in 'Age-related cataract') is a word; the training abbreviation 'AGE' (gastroenteritis) must
+    not code it, exactly or by its fuzzy twin. The abbreviation itself, in capitals or lowercase, still does."""
+    from autocoder.codes import get_terminology
+    from autocoder.extract.lexicon import TerminologyIndex
+
+    idx = TerminologyIndex(get_terminology(), [], {}, set(), corpus_forms=[("AGE", "icd10", ["A09.9"])])
+    assert "A09.9" not in [c.code for c in idx.candidates("Age", "DIAGNOSIS")]
+    assert idx.candidates("AGE", "DIAGNOSIS")[0].code == "A09.9"
+    assert idx.candidates("age", "DIAGNOSIS")[0].code == "A09.9"

@@ -147,7 +147,11 @@ def test_fusion_main_condition_cues_include_a_confirming_test_and_we_diagnosed()
 
     for text, mention in [("Admitted with pain; CT confirmed a sigmoid volvulus.", "sigmoid volvulus"),
                           ("We diagnosed statin-induced rhabdomyolysis.", "statin-induced"),
-                          ("Admitted with chest pain due to PE.", "PE")]:
+                          ("Admitted with chest pain due to PE.", "PE"),
+                          ("The CT showed an established left MCA territory infarct.", "MCA territory")]:
         assert has_primary_cue(text, text.index(mention)), text
     text = "CT was normal. He has COPD."
     assert not has_primary_cue(text, text.index("COPD"))
+    # the qualifying words may not run across a list ("showed raised CRP and AKI": AKI is not cued)
+    text = "Bloods showed raised CRP and AKI."
+    assert not has_primary_cue(text, text.index("AKI"))
