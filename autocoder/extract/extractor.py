@@ -37,6 +37,7 @@ from autocoder.extract.lexicon import (
     read_abbreviations,
     read_phrase_list,
     read_synonyms,
+    titlecase_word,
 )
 from autocoder.extract.sections import SectionDetector
 from autocoder.extract.sentences import split_sentences
@@ -211,7 +212,7 @@ class Extractor:
         """The cached ranking itself (shared objects: never hand these out). fuzzy=False skips the
         token-overlap search, the slow part, when only exact / trimmed phrase hits matter."""
         # case matters only for one Titlecase word (TerminologyIndex.candidates: "Age" is not AGE)
-        key = (text.lower(), text.istitle() and " " not in text.strip(), label or "", fuzzy)
+        key = (text.lower(), titlecase_word(text), label or "", fuzzy)
         hit = self._cand_cache.get(key)
         if hit is None:
             hit = self.index.candidates(text, label, top_k=self.cfg.matcher.top_k,

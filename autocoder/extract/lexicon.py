@@ -383,6 +383,13 @@ def read_phrase_list(path: Path) -> set[tuple[str, ...]]:
     return out
 
 
+def titlecase_word(text: str) -> bool:
+    """One alphabetic word written Titlecase ("Age", not "AGE", "age" or "Age-related"): the only case in
+    which TerminologyIndex.candidates looks at letter case, so candidate caches must key on it too."""
+    word = text.strip()
+    return len(word) > 2 and word.isalpha() and word[0].isupper() and word[1:].islower()
+
+
 # ---------------------------------------------------------------- the index
 @dataclass(frozen=True)
 class Entry:
@@ -817,8 +824,7 @@ class TerminologyIndex:
 
         # "Age" (in "Age-related cataract") is a word, not the abbreviation AGE: a single Titlecase word
         # does not take a phrase known only as an uppercase abbreviation (lowercase "copd" still does)
-        word = text.strip()
-        titlecase = len(keys) == 1 and len(word) > 2 and word.isalpha() and word[0].isupper() and word[1:].islower()
+        titlecase = len(keys) == 1 and titlecase_word(text)
         not_meant: set[tuple[str, str]] = set()   # the abbreviation's codes (its fuzzy twin is skipped too)
         exact_found = False
         fixed = [self.correct(k) or k for k in keys]

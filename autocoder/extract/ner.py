@@ -252,8 +252,9 @@ def episodes_to_docbin(nlp: spacy.Language, episodes: list[Episode], labels: set
 def corpus_stats(episodes: list[Episode], cfg, terminology=None) -> dict:
     """What the NER bundle learns besides weights, saved as corpus_stats.json:
 
-    forms    gold mention text (lowercase; short all-caps forms keep their case) -> {"icd10:J44.1": n}: extra candidate phrases, so a
-             training wording ranks its gold code first and nearby unseen wordings find it by overlap;
+    forms    gold mention text (lowercase; a short all-caps form keeps its case) -> {"icd10:J44.1": n}:
+             extra candidate phrases, so a training wording ranks its gold code first and nearby unseen
+             wordings find it by overlap;
     phrases  matcher phrase -> [n inside a gold span, n outside]: a phrase the letters mostly use
              outside coded mentions (investigations, risk statements) is left to the NER at run time.
     No document text is stored (mention strings are terminology-like, counts only)."""
