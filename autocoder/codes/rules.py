@@ -22,7 +22,7 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -138,16 +138,17 @@ class Combination:
         return self.target.replace("{cat}", code.split(".")[0])
 
 
-@lru_cache(maxsize=1)
-def combination_table() -> tuple[Combination, ...]:
-    """Rows of data/combinations.tsv in file order (the first row that fires for a code wins).
-    A bad regex fails here, at load time, naming the row."""
+@cache
+def combination_table(system: str = "icd10") -> tuple[Combination, ...]:
+    """Rows of data/combinations.tsv (ICD-10) or data/procedure_combinations.tsv (OPCS-4) in file order
+    (the first row that fires for a code wins). A bad regex fails here, at load time, naming the row."""
+    name = "combinations.tsv" if system == "icd10" else "procedure_combinations.tsv"
     out = []
-    for i, r in enumerate(_read_tsv("combinations.tsv"), start=1):
+    for i, r in enumerate(_read_tsv(name), start=1):
         try:
             cues = tuple(re.compile(c.strip(), re.IGNORECASE) for c in r["cue"].split(" & "))
         except re.error as exc:
-            raise ValueError(f"combinations.tsv row {i} ({r['code']}): bad cue regex: {exc}") from exc
+            raise ValueError(f"{name} row {i} ({r['code']}): bad cue regex: {exc}") from exc
         absorbs = tuple(x for x in (r.get("absorbs") or "").split() if x != "-")
         adds, _, unless = (r.get("adds") or "").strip().partition(" unless ")
         out.append(Combination(frozenset(r["code"].split()), cues, r["target"].strip(), absorbs,

@@ -79,6 +79,10 @@ class MatcherConfig(_Strict):
         "NER spans that are only a lab analyte / measurement or a drug (with its dose) are dropped: the NER "
         "tags 'ferritin 620' or 'calcium gluconate' and the fuzzy matcher then finds a code for them"))
     drugs: str | None = Field("extract/drugs.tsv", description="drug names (first column) for not_entities")
+    senses: str | None = Field("extract/abbreviation_senses.tsv", description=(
+        "ambiguous abbreviations ('IOL', 'ICD') coded by the cue words on their own line "
+        "(autocoder.extract.senses); none = the matcher's single sense everywhere"))
+    sense_window: int = Field(120, ge=0, description="characters either side of the mention searched for a cue")
     top_k: int = Field(10, ge=1, le=50)
     min_title_tokens: int = Field(2, ge=1, description="shortest code-title variant matched in running text")
     fuzzy_min_score: float = Field(0.3, ge=0, le=1)

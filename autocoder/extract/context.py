@@ -51,6 +51,9 @@ _BUT_NORMAL = re.compile(
 #: the request, stays uncertain through the ConText rules)
 _RULED_OUT_BEFORE = re.compile(r"\b(?:ruled\s+out|excluded)\s+(?:an?\s+|any\s+)?$", re.IGNORECASE)
 
+# a finding said to be missing, inside a bracket that names the finding first ("(monofilament absent")
+_FINDING_ABSENT = {"absent", "not present", "not palpable", "not felt"}
+_BRACKET_SUBJECT = re.compile(r"\([^()]*[A-Za-z]{2,}[^()]*$")
 _OPEN_PAREN = re.compile(r"\([^)]*$")
 #: a query mark at most one word before a mention ("?incomplete myotomy", "(?PE)")
 _QUERY_NEAR = re.compile(r"(?:^|[\s(\[,;:])\?\s*(?:[A-Za-z][A-Za-z-]*\s+)?$")
@@ -179,6 +182,10 @@ class AssertionContext:
             if m.category == "NEGATED_EXISTENCE" and m1 <= span.start and _CLAUSE_DASH.search(
                     text, span.doc[m1 - 1].idx + len(span.doc[m1 - 1]), span.start_char):
                 continue   # "no passage of gastric contents - hypertrophic pyloric stenosis": the dash ends the cue
+            if m.category == "NEGATED_EXISTENCE" and m0 >= span.end and \
+                    span.doc[m0:m1].text.lower() in _FINDING_ABSENT and _BRACKET_SUBJECT.search(
+                        text, span.end_char, span.doc[m0].idx):
+                continue   # "diabetic neuropathy (monofilament absent)": the bracket's own noun is absent
             if m.category in self.list_bounded:
                 doc = span.doc
                 lo, hi = (doc[m1 - 1].idx + len(doc[m1 - 1]), span.start_char) if m1 <= span.start else \

@@ -40,6 +40,7 @@ from autocoder.extract.lexicon import (
     titlecase_word,
 )
 from autocoder.extract.sections import SectionDetector
+from autocoder.extract.senses import SenseRules
 from autocoder.extract.sentences import split_sentences
 from autocoder.extract.tokenizer import blank_clinical_nlp
 from autocoder.schemas import Candidate, Entity
@@ -153,6 +154,7 @@ class Extractor:
         self.index = build_index(cfg, term, corpus, str(Path(ner_model_dir).resolve()) if corpus else "")
         self.context = AssertionContext(self.nlp, cfg)
         self._not_entity = _not_entity_pattern(cfg)
+        self.senses = _sense_rules(cfg, self.index)
         self._cand_cache: OrderedDict[tuple[str, str, bool], list[Candidate]] = OrderedDict()
         self._workers = None   # (n_process, multiprocessing Pool, finalizer), see _pool
 
@@ -323,7 +325,10 @@ class Extractor:
         doc.ents = merged
         doc.user_data[SOURCE_KEY] = sources
         self.context(doc)
-        return doc_to_entities(doc, sections, self.context, self.candidates, text)
+        ents = doc_to_entities(doc, sections, self.context, self.candidates, text)
+        if self.senses is not None:
+            ents = self.senses.apply(ents, text, self.index.tables.title)
+        return ents
 
     def _matcher_spans(self, doc: Doc, text: str) -> list[tuple[Span, str]]:
         """Curated synonyms and code-title variants found in the text, as whole-token spans.
@@ -374,7 +379,8 @@ class Extractor:
 
     @staticmethod
     def _repair(doc: Doc, span: Span) -> Span:
-        """Fix NER span edges that are never right: an unclosed "(" (extend to its ")"), a dangling
+        """Fix NER span edges that are never right: an unclosed "(" (extend to its ")" when it is near,
+        else cut the span before it), a dangling
         "secondary to" / "of" / "with" (extend over the next word), trailing punctuation (trim)."""
         start, end = span.start, span.end
         for _ in range(3):
@@ -390,6 +396,9 @@ class Extractor:
                 end += 1
                 continue
             break
+        opened = [i for i in range(start, end) if doc[i].text == "("]
+        if opened and doc[start:end].text.count("(") > doc[start:end].text.count(")") and opened[-1] > start:
+            end = opened[-1]    # "total knee replacement (Attune cruciate": the bracket never closes nearby
         while end - start > 1 and doc[end - 1].is_punct and doc[end - 1].text not in (")", "]", "+"):
             end -= 1
         while end - start > 1 and doc[start].lower_ in _LEADING_CUES:   # "previous gastro" -> "gastro"
@@ -540,6 +549,22 @@ def _not_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:
 
 
 _WORKER: Extractor | None = None   # the extractor, in a forked worker process
+
+
+def _sense_rules(cfg: PipelineConfig, index: TerminologyIndex) -> SenseRules | None:
+    """The sense file, its codes checked against the loaded tables: like the curated synonyms, a code
+    the tables lack is skipped with a warning (a partial OPCS-4 table must not stop the extractor)."""
+    if not cfg.matcher.senses:
+        return None
+    path = cfg.path(cfg.matcher.senses)
+    if not path.exists():
+        raise ConfigError(f"abbreviation senses file not found: {path} (matcher.senses in the pipeline config)")
+    rules = SenseRules.from_file(path, cfg.matcher.sense_window)
+    missing = rules.keep_codes(lambda code, system: index.tables.normalise(code, system) == code)
+    if missing:
+        log.warning("%d abbreviation sense codes are not in the loaded tables and were skipped: %s",
+                       len(missing), ", ".join(missing[:5]))
+    return rules
 
 
 def _init_worker(extractor: Extractor) -> None:

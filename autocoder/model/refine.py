@@ -267,17 +267,19 @@ def _affirmed(rx: re.Pattern, sent: str) -> bool:
     return False
 
 
-def combine_codes(d: Decision, text: str) -> Decision:
+def combine_codes(d: Decision, text: str, system: str = "icd10") -> Decision:
     """Combination categories (codes/data/combinations.tsv): a kept code becomes the code that names its
-    complication when the mention's own sentence states it, and the codes it absorbs go."""
+    complication when the mention's own sentence states it, and the codes it absorbs go. For OPCS-4
+    (codes/data/procedure_combinations.tsv) the same for the detail of an operation ("PCI ... 2 x DES")."""
     from autocoder.codes.rules import combination_table
 
-    table = combination_table()
+    table = combination_table(system)
+    items = d.diagnoses if system == "icd10" else d.procedures
     out: list[tuple[Cand, float]] = []
     fired = False
     drop: tuple[str, ...] = ()
-    codes = {c.code for c, _ in d.diagnoses}
-    for c, p in d.diagnoses:
+    codes = {c.code for c, _ in items}
+    for c, p in items:
         rows = [r for r in table if c.code in r.codes]
         sents = [_sentence(text, e) for e in c.present] if rows else []
         row = next((r for r in rows if any(all(_affirmed(rx, s) for rx in r.cues) for s in sents)), None)
@@ -290,7 +292,7 @@ def combine_codes(d: Decision, text: str) -> Decision:
         codes.add(target)
         drop += row.absorbs
         if row.adds and row.adds not in codes and not any(k.startswith(row.adds_unless) for k in codes):
-            out.append((Cand(code=row.adds, system="icd10", present=list(c.present), max_match=c.max_match), p))
+            out.append((Cand(code=row.adds, system=system, present=list(c.present), max_match=c.max_match), p))
             codes.add(row.adds)
     if not fired:
         return d
@@ -301,7 +303,7 @@ def combine_codes(d: Decision, text: str) -> Decision:
             continue
         seen.add(c.code)
         kept.append((c, p))
-    return replace(d, diagnoses=kept)
+    return replace(d, diagnoses=kept) if system == "icd10" else replace(d, procedures=kept)
 
 
 def drop_explained_symptoms(d: Decision, min_prob: float) -> Decision:
@@ -419,6 +421,7 @@ def refine(d: Decision, text: str, *, title: Callable[[str, str], str], sided: f
         d = prefer_specific(d, title)
     if cfg.combinations:
         d = combine_codes(d, text)
+        d = combine_codes(d, text, "opcs4")
     if cfg.drop_explained_symptoms > 0:
         d = drop_explained_symptoms(d, cfg.drop_explained_symptoms)
     if cfg.combine_delirium_dementia:

@@ -131,3 +131,12 @@ def test_context_a_list_of_tests_that_were_all_negative_negates_each_one():
     ents = {e.text: e.assertion for e in ex.extract("Dengue serology, malaria film and HIV test were all negative.")}
     # "Dengue serology" is the name of a test: not a mention at all, or a negated one
     assert ents.get("Dengue") in (None, "negated") and ents.get("HIV") == "negated", ents
+
+
+@pytest.mark.parametrize("text,mention,assertion", [
+    ("Diabetic neuropathy (monofilament absent to mid-foot).", "Diabetic neuropathy", "present"),
+    ("Pneumonia (ruled out on CXR).", "Pneumonia", "negated"),
+    ("DVT - absent on doppler.", "DVT", "negated"),
+])
+def test_context_absent_inside_a_bracket_describes_the_brackets_own_noun(extractor, text, mention, assertion):
+    assert _assert_of(extractor, text, mention).assertion == assertion

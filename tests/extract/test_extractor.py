@@ -176,3 +176,16 @@ def test_extractor_name_of_a_test_is_not_the_disease():
     ex = load_extractor(None)
     assert not [e for e in ex.extract("Myositis panel sent. Coeliac screen negative.") if e.label == "DIAGNOSIS"]
     assert [e.text for e in ex.extract("Diagnosis: myositis.")] == ["myositis"]
+
+
+def test_extractor_repair_cuts_an_ner_span_before_a_bracket_that_never_closes_nearby(clinical_nlp):
+    from spacy.tokens import Span
+
+    from autocoder.extract.extractor import Extractor
+
+    doc = clinical_nlp("L total knee replacement (Attune cruciate-retaining implant with patella left native)")
+    span = Span(doc, 0, 7, label="PROCEDURE")           # what the NER tagged: "... replacement (Attune cruciate"
+    assert "(" in span.text
+    assert Extractor._repair(doc, span).text == "L total knee replacement"
+    near = clinical_nlp("Sepsis (urinary source) treated")
+    assert Extractor._repair(near, Span(near, 0, 3, label="DIAGNOSIS")).text == "Sepsis (urinary source)"

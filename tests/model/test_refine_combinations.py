@@ -126,3 +126,52 @@ def test_combinations_lung_cancer_lobe_in_the_sentence_names_the_site():
     assert coded("C34.9", "Known squamous cell carcinoma R upper lobe, stage IIIB.", "squamous cell carcinoma") == ["C34.1"]
     assert coded("C34.9", "Adenocarcinoma of the lung, LLL mass.", "Adenocarcinoma of the lung") == ["C34.3"]
     assert coded("C34.9", "Lung cancer, staging pending.", "Lung cancer") == ["C34.9"]
+
+
+def test_combinations_adhesional_obstruction_and_alzheimer_onset_take_their_specific_codes():
+    text = "Dx: Adhesional small bowel obstruction - resolved."
+    assert coded("K56.6", text, "small bowel obstruction") == ["K56.5"]
+    text = "- Alzheimer's disease (late onset), on donepezil"
+    assert coded("G30.9", text, "Alzheimer's disease") == ["G30.1"]
+    assert coded("F00.9", text, "Alzheimer's disease") == ["F00.1"]
+    assert coded("G30.9", "Alzheimer's disease, on donepezil", "Alzheimer's disease") == ["G30.9"]
+
+
+def proc(code: str, text: str, phrase: str) -> Cand:
+    s = text.index(phrase)
+    e = Entity(text=phrase, start=s, end=s + len(phrase), label="PROCEDURE")
+    return Cand(code=code, system="opcs4", present=[e], max_match=1.0, best_rank=0)
+
+
+def proc_coded(code: str, text: str, phrase: str) -> list[str]:
+    d = Decision([], [(proc(code, text, phrase), 0.9)], [], [], [], 0.5, 0.5)
+    return [c.code for c, _ in combine_codes(d, text, "opcs4").procedures]
+
+
+def test_procedure_combinations_table_codes_are_known_opcs4_codes():
+    from autocoder.codes import get_terminology
+
+    op = get_terminology().opcs4
+    rows = combination_table("opcs4")
+    assert len(rows) >= 5
+    for r in rows:
+        for c in r.codes:
+            assert op.title(c), c
+            assert op.title(r.target_for(c)), (c, r.target)
+
+
+def test_procedure_combinations_code_the_detail_the_operation_note_gives():
+    assert proc_coded("K75.9", "Primary PCI to mid RCA, 2 x DES (Xience).", "Primary PCI") == ["K75.1"]
+    assert proc_coded("T20.9", "Open R inguinal hernia repair with mesh (Lichtenstein).",
+                      "inguinal hernia repair") == ["T20.2"]
+    assert proc_coded("G45.9", "OGD: DU with visible vessel, injected with adrenaline and clipped.",
+                      "OGD") == ["G43.6"]
+    assert proc_coded("J38.1", "Sphincterotomy done but the stone could not be extracted, so a stent was placed.",
+                      "Sphincterotomy") == ["J38.2"]
+
+
+def test_procedure_combinations_leave_an_operation_alone_without_its_detail_or_when_negated():
+    assert proc_coded("K75.9", "Primary PCI to mid RCA.", "Primary PCI") == ["K75.9"]
+    assert proc_coded("G45.9", "OGD: clean-based ulcer, no injection needed.", "OGD") == ["G45.9"]
+    assert proc_coded("J38.1", "ERCP sphincterotomy and stone extraction; no stent.", "ERCP sphincterotomy") \
+        == ["J38.1"]
