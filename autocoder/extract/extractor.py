@@ -154,6 +154,7 @@ class Extractor:
         self.index = build_index(cfg, term, corpus, str(Path(ner_model_dir).resolve()) if corpus else "")
         self.context = AssertionContext(self.nlp, cfg)
         self._not_entity = _not_entity_pattern(cfg)
+        self._on_drug = _on_drug_pattern(cfg)
         self.senses = _sense_rules(cfg, self.index)
         self._cand_cache: OrderedDict[tuple[str, str, bool], list[Candidate]] = OrderedDict()
         self._workers = None   # (n_process, multiprocessing Pool, finalizer), see _pool
@@ -313,6 +314,8 @@ class Extractor:
             split_sentences(doc, self.cfg.sentences.split_on_semicolon, text)
         sections = self.sections.detect(text)
         ner_spans = [self._repair(doc, p) for s in doc.ents for p in self._split_at_sentences(doc, s)]
+        if self._on_drug is not None:
+            ner_spans = [self._cut_at_drug(doc, s) for s in ner_spans]
         if self._not_entity is not None:
             ner_spans = [s for s in ner_spans if not self._not_entity.fullmatch(s.text)]
         ner_spans = [s for s in ner_spans if not _test_name(s, text)]
@@ -376,6 +379,14 @@ class Extractor:
         bounds = [span.start, *cuts, span.end]
         parts = [Span(doc, a, b, label=span.label_) for a, b in pairwise(bounds)]
         return [p for p in parts if any(t.is_alpha for t in p)]
+
+    def _cut_at_drug(self, doc: Doc, span: Span) -> Span:
+        """A condition span that runs on into its treatment ("AF on apixaban 5") ends before "on": the
+        treatment is its own fact (Z92.1 for an anticoagulant; the matcher's "on apixaban" span)."""
+        for i in range(span.start + 1, span.end):
+            if doc[i].lower_ == "on" and self._on_drug.match(doc[i:span.end].text):
+                return Span(doc, span.start, i, label=span.label_)
+        return span
 
     @staticmethod
     def _repair(doc: Doc, span: Span) -> Span:
@@ -530,6 +541,23 @@ def _test_name(span: Span, text: str) -> bool:
 _VALUE_AFTER = re.compile(r"\s*(?:of\s+|was\s+|is\s+|target\s+|to\s+)?[<>=:~\u2264\u2265]*\s*\d")
 
 
+def _drug_names(cfg: PipelineConfig) -> list[str]:
+    m = cfg.matcher
+    if not (m.drugs and cfg.path(m.drugs).exists()):
+        return []
+    return [line.split("\t", 1)[0].strip() for line in cfg.path(m.drugs).read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#") and not line.startswith("drug\t")]
+
+
+def _on_drug_pattern(cfg: PipelineConfig) -> re.Pattern | None:
+    """'on <drug>' right after a condition ("AF on apixaban", "epilepsy on long-term levetiracetam")."""
+    words = sorted({w.lower() for w in _drug_names(cfg) if w}, key=len, reverse=True)
+    if not words:
+        return None
+    alt = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"on\s+(?:long[- ]?term\s+|regular\s+|oral\s+)?(?:{alt})\b", re.IGNORECASE)
+
+
 def _not_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:
     """One regex for spans that are only an analyte / drug name plus numbers, units and dosing words."""
     words: list[str] = []
@@ -537,10 +565,7 @@ def _not_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:
     if m.not_entities and cfg.path(m.not_entities).exists():
         words += [ln.strip() for ln in cfg.path(m.not_entities).read_text(encoding="utf-8").splitlines()
                   if ln.strip() and not ln.startswith("#")]
-    if m.drugs and cfg.path(m.drugs).exists():
-        for line in cfg.path(m.drugs).read_text(encoding="utf-8").splitlines():
-            if line.strip() and not line.startswith("#") and not line.startswith("drug\t"):
-                words.append(line.split("\t", 1)[0].strip())
+    words += _drug_names(cfg)
     words = sorted({w.lower() for w in words if w}, key=len, reverse=True)
     if not words:
         return None

@@ -189,3 +189,14 @@ def test_extractor_repair_cuts_an_ner_span_before_a_bracket_that_never_closes_ne
     assert Extractor._repair(doc, span).text == "L total knee replacement"
     near = clinical_nlp("Sepsis (urinary source) treated")
     assert Extractor._repair(near, Span(near, 0, 3, label="DIAGNOSIS")).text == "Sepsis (urinary source)"
+
+
+def test_extractor_a_condition_span_ends_before_on_and_its_drug(extractor, clinical_nlp):
+    from spacy.tokens import Span
+
+    doc = clinical_nlp("permanent atrial fibrillation on apixaban 5 mg BD")
+    assert extractor._cut_at_drug(doc, Span(doc, 0, 6, label="DIAGNOSIS")).text == "permanent atrial fibrillation"
+    doc = clinical_nlp("AF on long-term warfarin")
+    assert extractor._cut_at_drug(doc, Span(doc, 0, len(doc), label="DIAGNOSIS")).text == "AF"
+    doc = clinical_nlp("consolidation on CXR")      # 'on' + not a drug: the span is left alone
+    assert extractor._cut_at_drug(doc, Span(doc, 0, 3, label="DIAGNOSIS")).text == "consolidation on CXR"
