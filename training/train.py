@@ -85,7 +85,7 @@ def _build_base_data(cfg: TrainConfig) -> tuple[list[Episode], list[Episode], li
         return eps[n_test + n_dev:], eps[n_test:n_test + n_dev], eps[:n_test]
     from training.synth import generate_episodes
 
-    kw = {"form_split_seed": d.form_split_seed, "holdout_fraction": d.holdout_fraction}
+    kw = {"form_split_seed": d.form_split_seed, "holdout_fraction": d.holdout_fraction, "use_hes": d.hes_prior}
     trdev = list(generate_episodes(d.n_train + d.n_dev, seed=d.train_seed, forms="train", **kw))
     test = list(generate_episodes(d.n_test, seed=d.test_seed, forms="test", **kw))
     if d.apply_coding_policy:
