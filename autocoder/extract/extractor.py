@@ -153,8 +153,9 @@ class Extractor:
         self.phrase_stats: dict[str, list[int]] = corpus.get("phrases", {})
         self.index = build_index(cfg, term, corpus, str(Path(ner_model_dir).resolve()) if corpus else "")
         self.context = AssertionContext(self.nlp, cfg)
-        self._not_entity = _not_entity_pattern(cfg)
-        self._on_drug = _on_drug_pattern(cfg)
+        drugs = _drug_names(cfg)
+        self._not_entity = _not_entity_pattern(cfg, drugs)
+        self._on_drug = _on_drug_pattern(drugs)
         self.senses = _sense_rules(cfg, self.index)
         self._cand_cache: OrderedDict[tuple[str, str, bool], list[Candidate]] = OrderedDict()
         self._workers = None   # (n_process, multiprocessing Pool, finalizer), see _pool
@@ -407,8 +408,9 @@ class Extractor:
                 end += 1
                 continue
             break
-        opened = [i for i in range(start, end) if doc[i].text == "("]
-        if opened and doc[start:end].text.count("(") > doc[start:end].text.count(")") and opened[-1] > start:
+        text = doc[start:end].text
+        opened = [i for i in range(start + 1, end) if doc[i].text == "("]
+        if opened and text.count("(") > text.count(")"):
             end = opened[-1]    # "total knee replacement (Attune cruciate": the bracket never closes nearby
         while end - start > 1 and doc[end - 1].is_punct and doc[end - 1].text not in (")", "]", "+"):
             end -= 1
@@ -542,6 +544,7 @@ _VALUE_AFTER = re.compile(r"\s*(?:of\s+|was\s+|is\s+|target\s+|to\s+)?[<>=:~\u22
 
 
 def _drug_names(cfg: PipelineConfig) -> list[str]:
+    """First column of the drugs file (matcher.drugs); read once per extractor (see __init__)."""
     m = cfg.matcher
     if not (m.drugs and cfg.path(m.drugs).exists()):
         return []
@@ -549,27 +552,31 @@ def _drug_names(cfg: PipelineConfig) -> list[str]:
             if line.strip() and not line.startswith("#") and not line.startswith("drug\t")]
 
 
-def _on_drug_pattern(cfg: PipelineConfig) -> re.Pattern | None:
+def _alternation(words: Iterable[str]) -> str | None:
+    """Case-folded words as one regex alternation, longest first (so "insulin glargine" beats "insulin")."""
+    ordered = sorted({w.lower() for w in words if w}, key=len, reverse=True)
+    return "|".join(re.escape(w) for w in ordered) or None
+
+
+def _on_drug_pattern(drugs: list[str]) -> re.Pattern | None:
     """'on <drug>' right after a condition ("AF on apixaban", "epilepsy on long-term levetiracetam")."""
-    words = sorted({w.lower() for w in _drug_names(cfg) if w}, key=len, reverse=True)
-    if not words:
+    alt = _alternation(drugs)
+    if alt is None:
         return None
-    alt = "|".join(re.escape(w) for w in words)
     return re.compile(rf"on\s+(?:long[- ]?term\s+|regular\s+|oral\s+)?(?:{alt})\b", re.IGNORECASE)
 
 
-def _not_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:
+def _not_entity_pattern(cfg: PipelineConfig, drugs: list[str] | None = None) -> re.Pattern | None:
     """One regex for spans that are only an analyte / drug name plus numbers, units and dosing words."""
     words: list[str] = []
     m = cfg.matcher
     if m.not_entities and cfg.path(m.not_entities).exists():
         words += [ln.strip() for ln in cfg.path(m.not_entities).read_text(encoding="utf-8").splitlines()
                   if ln.strip() and not ln.startswith("#")]
-    words += _drug_names(cfg)
-    words = sorted({w.lower() for w in words if w}, key=len, reverse=True)
-    if not words:
+    words += _drug_names(cfg) if drugs is None else drugs
+    alt = _alternation(words)
+    if alt is None:
         return None
-    alt = "|".join(re.escape(w) for w in words)
     return re.compile(rf"(?:{_MEASURE_TAIL})(?:{alt}){_MEASURE_TAIL}", re.IGNORECASE)
 
 

@@ -5,16 +5,20 @@ induction of labour on a labour ward and an intraocular lens after a phaco; "ICD
 chest drain beside "12 Fr Seldinger" and an implantable defibrillator beside "VT". The terminology
 matcher sees only the mention, so it gives one sense everywhere. A coder reads the line the
 abbreviation stands on; so does this: the first sense whose cue occurs on the mention's own line
-(within `window` characters) replaces the mention's candidates. When no cue fits and the file gives
-no default sense, the codes of every sense are taken from the mention: an abbreviation whose meaning
-the letter does not settle is left to the coder rather than coded as a guess.
+(within `window` characters) settles it (`SenseRules.apply` says what that does to the candidates).
+When no cue fits and the file gives no default sense, the codes of every sense are taken from the
+mention: an abbreviation whose meaning the letter does not settle is left to the coder rather than
+coded as a guess.
+
+Applied to Entities after candidate ranking because the ranking is cached by mention text alone; the
+sense depends on the mention's surroundings.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autocoder.errors import ConfigError
@@ -74,12 +78,10 @@ class SenseRules:
         """Drop the codes `known(code, system)` rejects; returns them ("IOL C75.1 (opcs4)")."""
         missing = []
         for term, senses in self.by_term.items():
-            kept = []
             for s in senses:
-                ok = tuple(c for c in s.codes if known(c, s.system))
-                missing += [f"{term} {c} ({s.system})" for c in s.codes if c not in ok]
-                kept.append(Sense(s.term, s.system, ok, s.cue))
-            self.by_term[term] = kept
+                missing += [f"{term} {c} ({s.system})" for c in s.codes if not known(c, s.system)]
+            self.by_term[term] = [replace(s, codes=tuple(c for c in s.codes if known(c, s.system)))
+                                  for s in senses]
         return missing
 
     def _line(self, text: str, e: Entity) -> str:
@@ -108,8 +110,8 @@ class SenseRules:
         """A settled sense with codes replaces the candidates of a mention that is the abbreviation give or
         take a word or two ("ICD inserted", "the IOL"). Otherwise (a longer mention such as "L phaco +
         IOL", an uncoded sense, or no cue and no default) the codes of the term's other senses are taken
-        out of the candidates (with their category siblings), so "ICD insertion" beside "VT" keeps its K59.9 and a bare "ICD" there keeps
-        nothing."""
+        out of the candidates with their category siblings, so "ICD insertion" beside "VT" keeps its
+        K59.9 and a bare "ICD" there keeps nothing."""
         out = []
         for e in ents:
             term, s = self.sense_of(e, text)
