@@ -197,7 +197,8 @@ def _default_deps() -> Deps:
         from training.evaluate import fixed_eval_set
 
         p = cfg.promote
-        return fixed_eval_set(p.eval_n, p.eval_seed, p.include_test_letters)
+        return fixed_eval_set(p.eval_n, p.eval_seed, p.include_test_letters, hes_prior=p.hes_prior,
+                              exclude_letters=p.exclude_letters)
 
     cache = _EvalCache()
 

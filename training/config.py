@@ -68,6 +68,11 @@ class PromoteConfig(BaseModel):
     tolerance: float = Field(0.0, ge=0.0, description="candidate may be this much worse and still promote")
     metrics: list[str] = ["primary_diagnosis_accuracy", "micro_f1"]
     include_test_letters: bool = True
+    hes_prior: bool = Field(False, description=(
+        "draw the synthetic part of the evaluation set by national HES usage; keep it equal to data.hes_prior "
+        "so the gate judges models on the distribution they were trained for"))
+    exclude_letters: list[str] = Field(["own_letters_b.jsonl"], description=(
+        "tests/data letter files left out of the gate: hold-out sets that must never steer model selection"))
 
 
 class TrainConfig(BaseModel):

@@ -148,15 +148,24 @@ def evaluate(data: str | Path | Sequence[Episode], model: str | Path | None = No
 
 
 # ---- promotion gate ----------------------------------------------------------------------------
-def fixed_eval_set(n: int = 200, seed: int = 20261125, include_test_letters: bool = True) -> list[Episode]:
-    """The committed-seed synthetic evaluation set (test forms) plus tests/data letters with gold codes."""
+def fixed_eval_set(n: int = 200, seed: int = 20261125, include_test_letters: bool = True, *,
+                   hes_prior: bool = False, exclude_letters: Sequence[str] = ("own_letters_b.jsonl",)
+                   ) -> list[Episode]:
+    """The committed-seed synthetic evaluation set (test forms) plus tests/data letters with gold codes.
+
+    Why `hes_prior` defaults to False: training draws its letters by the generator's hand weights
+    (data.hes_prior), and a gate drawn by another distribution disagreed with every letter set.
+    Why `exclude_letters`: a hold-out set that chooses the champion is no longer a hold-out."""
     from autocoder.io import load_episodes
     from autocoder.paths import REPO_ROOT
     from training.synth import generate_episodes
 
-    eps = list(generate_episodes(n, seed=seed, forms="test"))
+    eps = list(generate_episodes(n, seed=seed, forms="test", use_hes=hes_prior))
     if include_test_letters:
+        skip = set(exclude_letters)
         for f in sorted((REPO_ROOT / "tests" / "data").glob("*.jsonl")):
+            if f.name in skip:
+                continue
             try:
                 eps.extend(e for e in load_episodes(f, strict=False) if e.diagnoses)
             except Exception as exc:  # noqa: BLE001 - a fixture file that is not episodes
@@ -186,8 +195,9 @@ def promote(version: str | None = None, *, model_name: str = "autocoder", tolera
         return {**report, "promoted": True, "reason": "first model: no champion yet"}
     if str(champ.version) == str(cand.version):
         return {**report, "promoted": False, "reason": "candidate is already the champion"}
-    eps = list(eval_episodes) if eval_episodes is not None else fixed_eval_set(cfg.eval_n, cfg.eval_seed,
-                                                                               cfg.include_test_letters)
+    eps = list(eval_episodes) if eval_episodes is not None else fixed_eval_set(
+        cfg.eval_n, cfg.eval_seed, cfg.include_test_letters, hes_prior=cfg.hes_prior,
+        exclude_letters=cfg.exclude_letters)
     scores = {}
     for role, mv in (("candidate", cand), ("champion", champ)):
         pipe = CodingPipeline.load(f"models:/{model_name}/{mv.version}")
