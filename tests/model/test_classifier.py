@@ -61,6 +61,20 @@ def test_classifier_config_rejects_unknown_keys_and_bad_stride():
     assert ClassifierConfig().max_chunk_tokens == 256
 
 
+def test_no_grad_batch_keeps_the_widest_activation_within_32_mib():
+    from types import SimpleNamespace
+
+    minilm = SimpleNamespace(intermediate_size=1536, hidden_size=384, num_attention_heads=12)
+    fake = SimpleNamespace(encoder=SimpleNamespace(config=minilm),
+                           cfg=ClassifierConfig(eval_batch_size=32, max_chunk_tokens=256))
+    # attention scores are the widest: 12 heads x 256 x 256 x 4 bytes = 3 MiB a window
+    assert LabelAttentionClassifier._no_grad_batch(fake, 2) == 5
+    assert LabelAttentionClassifier._no_grad_batch(fake, 1) == 10
+    assert LabelAttentionClassifier._no_grad_batch(fake, 100) == 1  # never zero
+    fake.cfg = ClassifierConfig(eval_batch_size=4, max_chunk_tokens=16, stride=4)
+    assert LabelAttentionClassifier._no_grad_batch(fake, 2) == 4  # eval_batch_size still caps it
+
+
 TEXTS = [
     "Admitted with infective exacerbation of COPD. Nebulisers and prednisolone.",
     "Chest pain with raised troponin: NSTEMI. Coronary angiography performed.",
@@ -100,6 +114,11 @@ def test_classifier_train_predict_primary_and_save_load_roundtrip(tmp_path):
     again = LabelAttentionClassifier.load(tmp_path / "m")
     np.testing.assert_array_equal(again.predict_proba(TEXTS[:5]), p)
     np.testing.assert_array_equal(again.predict_primary(TEXTS[:5])[0], dx)
+
+    # the pass size changes only the batching, never the probabilities
+    again._no_grad_batch = lambda windows_per_item: 1
+    again._memo = None
+    np.testing.assert_allclose(again.predict_proba(TEXTS[:5]), p, atol=1e-5)
 
     # deterministic given the seed
     clf2 = LabelAttentionClassifier(VOCAB, cfg, titles=TITLES)
