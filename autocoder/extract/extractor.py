@@ -60,7 +60,10 @@ _TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|though
                            r"(?:not\s+(?:indicated|required|needed|necessary|performed|done|tolerated)|"
                            r"excluded|ruled\s+out|declined|cancelled|negative|unremarkable|normal|"
                            r"(?:\d+|an?|one|two|three|four|five|six|few|several|many)\s+"
-                           r"(?:days?|weeks?|wks?|months?|years?|yrs?)\s+ago))+$", re.IGNORECASE)
+                           r"(?:days?|weeks?|wks?|months?|years?|yrs?)\s+ago|"
+                           # a date to come: "cystoscopy in 3(-4 months)", "TURP next month", "OGD as OP"
+                           r"in\s+\d+(?:\s*[-\u2013/]\s*\d+)?(?:\s*(?:days?|weeks?|wks?|months?|years?))?|"
+                           r"next\s+(?:week|month|year)|as\s+(?:an?\s+)?(?:outpatient|op|day[\s-]?case)))+$", re.IGNORECASE)
 #: words a diagnosis mention may carry around a known condition name without changing the code
 #: ("Acute uncomplicated type B aortic dissection", "R acute primary angle closure glaucoma")
 _EDGE_MODIFIERS = INNER_DROP | {"type", "class", "grade", "stage", "stanford", "debakey", "nyha", "a", "an", "the",

@@ -58,11 +58,38 @@ def test_synth_trap_mentions_are_never_coded_and_present_mentions_are(corpus):
                 seen["uncertain"] += 1
                 # default rule main_only: an uncertain mention is coded only as the main condition
                 assert s.code not in gold or s.code == ep.diagnoses[0], (ep.id, s.code, ep.diagnoses)
-            elif s.label in ("DIAGNOSIS", "PROCEDURE"):
+            elif s.label in ("DIAGNOSIS", "PROCEDURE") and s.code is not None:
                 assert s.code in gold, (ep.id, s.label, s.code, ep.diagnoses, ep.procedures)
             else:  # a present symptom is coded only when it is the main condition
                 assert s.code not in ep.diagnoses[1:], (ep.id, s.code, ep.diagnoses)
     assert all(v > 50 for v in seen.values()), seen
+
+
+def test_synth_mentions_inside_fixed_results_and_plans_are_spans_not_markup(corpus):
+    """«D:..» / «P?:..» in results and plans become uncoded gold spans ("listed for lap chole" is a
+    hypothetical PROCEDURE the NER must tag), and no marker survives into the text."""
+    uncoded = [(ep, s) for ep in corpus for s in ep.entities if s.code is None]
+    assert all("\u00ab" not in ep.text and "\u00bb" not in ep.text for ep in corpus)
+    assert uncoded, "expected uncoded finding / plan spans"
+    assert all(ep.text[s.start:s.end] == s.text for ep, s in uncoded)
+    assert all(s.assertion == "hypothetical" for _, s in uncoded if s.label == "PROCEDURE")
+    assert {s.label for _, s in uncoded} == {"DIAGNOSIS", "PROCEDURE"}
+
+
+def test_synth_doc_markup_gives_spans_and_rejects_a_malformed_marker():
+    import random
+
+    from training.synth.generator import Doc
+
+    doc = Doc(random.Random(0), typo_rate=0.0)
+    doc.lit("CT: «D:acute appendicitis», plan «P?:OGD» in 6 weeks")
+    assert doc.text() == "CT: acute appendicitis, plan OGD in 6 weeks"
+    assert [(s.text, s.label, s.assertion, s.code) for s in doc.spans] == [
+        ("acute appendicitis", "DIAGNOSIS", "present", None), ("OGD", "PROCEDURE", "hypothetical", None)]
+    assert [doc.text()[s.start:s.end] for s in doc.spans] == ["acute appendicitis", "OGD"]
+    for bad in ("CT: «X:oops»", "«X:oops» then «D:ok»", "«D:unclosed"):
+        with pytest.raises(ValueError, match="generator markup"):
+            Doc(random.Random(0), typo_rate=0.0).lit(bad)
 
 
 def test_synth_negation_wordings_carry_negated_gold(corpus):

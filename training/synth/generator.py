@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from autocoder.schemas import Episode, GoldSpan
 
@@ -160,7 +161,35 @@ class Doc:
             s = vary(self.rng, s, self.syn_rate, self.abbr_rate)
         if s and self.typo_rate and self.rng.random() < self.typo_rate * (len(s) / 40.0):
             s = _typo(self.rng, s)
-        self.raw(s)
+        if s and "\u00ab" in s:
+            self._marked(s)
+        else:
+            self.raw(s)
+
+    #: «D:text» a diagnosis, «P:text» an operation, «P?:text» a planned one: uncoded mentions inside fixed
+    #: phrases (results, plans). Why: left as plain text, "listed for laparoscopic cholecystectomy" and
+    #: "CT: acute appendicitis" taught the NER that these wordings are mostly not entities, so it missed
+    #: "underwent laparoscopic cholecystectomy" in real letters.
+    _MARK = re.compile(r"\u00ab([DP])(\??):([^\u00bb]+)\u00bb")
+    _MARK_LABEL: ClassVar[dict[str, str]] = {"D": "DIAGNOSIS", "P": "PROCEDURE"}
+
+    def _marked(self, s: str) -> None:
+        pos = 0
+        for mt in self._MARK.finditer(s):
+            self._plain(s, s[pos:mt.start()])
+            label = self._MARK_LABEL[mt.group(1)]
+            assertion = ("hypothetical" if label == "PROCEDURE" else "uncertain") if mt.group(2) else "present"
+            text = mt.group(3)
+            self.spans.append(GoldSpan(start=self.n, end=self.n + len(text), label=label, code=None,
+                                       assertion=assertion, text=text))
+            self.raw(text)
+            pos = mt.end()
+        self._plain(s, s[pos:])
+
+    def _plain(self, whole: str, piece: str) -> None:
+        if "\u00ab" in piece or "\u00bb" in piece:
+            raise ValueError(f"generator markup: expected «D:text», «P:text» or «P?:text», received {whole!r}")
+        self.raw(piece)
 
     def ment(self, m: Mention) -> None:
         t = m.text

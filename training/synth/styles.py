@@ -276,8 +276,9 @@ def _meds(g, p) -> list[str]:
 def _investigations(g, p) -> list[str]:
     rng = g.rng
     nums = _nums(rng)
-    key = p.main.concept.code[:3]
-    res = list(rng.sample(F.INV_BY_CODE.get(key, []), k=min(len(F.INV_BY_CODE.get(key, [])), rng.randint(1, 3))))
+    code = p.main.concept.code  # a subcode's own results first ("S72.1": intertrochanteric, not intracapsular)
+    own = F.INV_BY_CODE.get(code[:5]) or F.INV_BY_CODE.get(code[:3], [])
+    res = list(rng.sample(own, k=min(len(own), rng.randint(1, 3))))
     inv = _fx(p, "INV") if _ctx(p) else F.GENERIC_INV
     generic = rng.sample(inv, k=min(len(inv), rng.randint(1, 4)))
     from .prose import keep_results
