@@ -79,6 +79,9 @@ class MatcherConfig(_Strict):
         "NER spans that are only a lab analyte / measurement or a drug (with its dose) are dropped: the NER "
         "tags 'ferritin 620' or 'calcium gluconate' and the fuzzy matcher then finds a code for them"))
     drugs: str | None = Field("extract/drugs.tsv", description="drug names (first column) for not_entities")
+    not_entity_patterns: str | None = Field("extract/not_entity_patterns.txt", description=(
+        "regular expressions (one a line, whole-span match) for spans that are never a condition by their "
+        "shape: a person ('Mr D.'), an age ('age 3 months'), a scale value ('MRC 3'), a lipid result"))
     senses: str | None = Field("extract/abbreviation_senses.tsv", description=(
         "ambiguous abbreviations ('IOL', 'ICD') coded by the cue words on their own line "
         "(autocoder.extract.senses); none = the matcher's single sense everywhere"))

@@ -63,7 +63,10 @@ _TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|though
                            r"(?:days?|weeks?|wks?|months?|years?|yrs?)\s+ago|"
                            # a date to come: "cystoscopy in 3(-4 months)", "TURP next month", "OGD as OP"
                            r"in\s+\d+(?:\s*[-\u2013/]\s*\d+)?(?:\s*(?:days?|weeks?|wks?|months?|years?))?|"
-                           r"next\s+(?:week|month|year)|as\s+(?:an?\s+)?(?:outpatient|op|day[\s-]?case)))+$", re.IGNORECASE)
+                           r"next\s+(?:week|month|year)|as\s+(?:an?\s+)?(?:outpatient|op|day[\s-]?case)|"
+                           # how it was done, not what: "LSCS under spinal anaesthesia", "OGD under sedation"
+                           r"under(?:\s+(?:(?:spinal|general|local|regional|epidural|combined\s+spinal[\s-]epidural)\s+"
+                           r"(?:anaesthe\w*|anesthe\w*|block)|GA|LA|sedation|conscious\s+sedation))?))+$", re.IGNORECASE)
 #: words a diagnosis mention may carry around a known condition name without changing the code
 #: ("Acute uncomplicated type B aortic dissection", "R acute primary angle closure glaucoma")
 _EDGE_MODIFIERS = INNER_DROP | {"type", "class", "grade", "stage", "stanford", "debakey", "nyha", "a", "an", "the",
@@ -159,6 +162,7 @@ class Extractor:
         drugs = _drug_names(cfg)
         self._not_entity = _not_entity_pattern(cfg, drugs)
         self._on_drug = _on_drug_pattern(drugs)
+        self._never = _never_entity_pattern(cfg)
         self.senses = _sense_rules(cfg, self.index)
         self._cand_cache: OrderedDict[tuple[str, str, bool], list[Candidate]] = OrderedDict()
         self._workers = None   # (n_process, multiprocessing Pool, finalizer), see _pool
@@ -322,9 +326,11 @@ class Extractor:
             ner_spans = [self._cut_at_drug(doc, s) for s in ner_spans]
         if self._not_entity is not None:
             ner_spans = [s for s in ner_spans if not self._not_entity.fullmatch(s.text)]
+        if self._never is not None:
+            ner_spans = [s for s in ner_spans if not self._never.fullmatch(s.text)]
         ner_spans = [s for s in ner_spans if not _test_name(s, text)]
         matched = [m for m in self._matcher_spans(doc, text) if not self._measurement(m[0], text)
-                   and not _test_name(m[0], text)]
+                   and not _test_name(m[0], text) and not (self._never and self._never.fullmatch(m[0].text))]
         ner_spans = [s for s in ner_spans if not _ecg_finding(s, text)]
         matched = [m for m in matched if not _ecg_finding(m[0], text)]
         merged, sources = self._merge(doc, ner_spans, matched)
@@ -456,10 +462,18 @@ class Extractor:
             return []
         own = self._ranked(span.text, span.label_)[:1]
         own_score = own[0].score if own else 0.0
-        if own_score >= self.cfg.matcher.relabel_below:
+        own_fuzzy = not own or own[0].source.endswith("fuzzy")
+        if own_score >= self.cfg.matcher.relabel_below and not own_fuzzy:
             return []
         other = self._ranked(span.text, "DIAGNOSIS" if span.label_ == "PROCEDURE" else "PROCEDURE")[:1]
         if not other or other[0].score < max(self.cfg.matcher.relabel_min, own_score + 0.2):
+            return []
+        if other[0].system == "opcs4" and other[0].code[:1] in "YZ":
+            return []   # a site or method ("lower leg" is Z90.4) is never the operation a mention names
+        # a fairly good own score still loses to a phrase match in the other terminology when the own one
+        # is only token overlap: "Category 4 (elective) lower segment caesarean section" overlaps the ICD-10
+        # O82.0 title (0.50) but is the OPCS-4 phrase R17.2 with its qualifiers trimmed (0.86)
+        if own_score >= self.cfg.matcher.relabel_below and not other[0].source.endswith(("exact", "trimmed")):
             return []
         return other
 
@@ -581,6 +595,27 @@ def _not_entity_pattern(cfg: PipelineConfig, drugs: list[str] | None = None) -> 
     if alt is None:
         return None
     return re.compile(rf"(?:{_MEASURE_TAIL})(?:{alt}){_MEASURE_TAIL}", re.IGNORECASE)
+
+
+def _never_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:
+    """configs/extract/not_entity_patterns.txt as one regex (whole-span match). A line that does not compile
+    is a config error naming the file and line, not a silent skip."""
+    name = cfg.matcher.not_entity_patterns
+    if not name or not cfg.path(name).exists():
+        return None
+    parts = []
+    path = cfg.path(name)
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            re.compile(line)
+        except re.error as exc:
+            raise ConfigError(f"{path}:{n}: expected a Python regular expression, received {line!r} ({exc})") from exc
+        flags = re.match(r"\(\?([aiLmsux]+)\)", line)   # a leading "(?i)" scopes to its own line
+        parts.append(f"(?{flags.group(1)}:{line[flags.end():]})" if flags else f"(?:{line})")
+    return re.compile("|".join(parts)) if parts else None
 
 
 _WORKER: Extractor | None = None   # the extractor, in a forked worker process

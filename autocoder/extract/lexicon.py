@@ -163,7 +163,8 @@ def content(keys: Iterable[str]) -> list[str]:
 _TRAIL = re.compile(r",\s*(unspecified|not elsewhere classified|so described|other and unspecified|"
                     r"unspecified site|site unspecified|not specified|without mention of complication)$", re.IGNORECASE)
 _NOS = re.compile(r"\s+(NOS|NEC|HFQ)\b", re.IGNORECASE)
-_LEAD = re.compile(r"^(other specified|other|unspecified)\s+", re.IGNORECASE)
+_BARE_GROUP = re.compile(r"\b(?:diseases|disorders|conditions)$")
+_LEAD = re.compile(r"^(other and unspecified|other specified|other|unspecified)\s+", re.IGNORECASE)
 _BRACKET = re.compile(r"\s*[\[(][^\])]*[\])]")
 _IN_DCE = re.compile(r"\s+in (diseases|conditions) classified elsewhere$", re.IGNORECASE)
 _SEVERITY = re.compile(r"^(mild|moderate|severe|moderate or severe|mild to moderate|total|partial|subtotal|"
@@ -269,7 +270,10 @@ def _and_halves(t: str) -> list[str]:
     if t.count(" and ") != 1 or any(w in t for w in (" of ", ",", " with ", " in ", " or ", ":")):
         return []
     a, b = (x.strip() for x in t.split(" and "))
-    if " " not in a and " " in b and (a.endswith(ADJECTIVE_ENDINGS) or a in _QUALIFIERS):
+    cause = re.search(r"\s(?:due to|following|after|associated with)\s", b)
+    if cause:   # 'infection and inflammatory reaction due to cardiac valve prosthesis': the cause is shared
+        a = f"{a} {b[cause.start():].strip()}"   # -> 'infection due to ...', never a bare 'infection'
+    elif " " not in a and " " in b and (a.endswith(ADJECTIVE_ENDINGS) or a in _QUALIFIERS):
         a = f"{a} {b.split()[-1]}"   # 'renal and perinephric abscess': 'renal' shares the head -> 'renal abscess'
     return [x for x in (a, b) if x and not x.startswith(("other", "unspecified"))]
 
@@ -298,6 +302,8 @@ def title_variants(title: str) -> list[tuple[str, float]]:
     pen = 0.01
     for rx, rep, cost in steps:
         new = rx.sub(rep, cur).strip(" ,")
+        if rx is _LEAD and _BARE_GROUP.search(new):
+            continue   # "other and unspecified infectious diseases" -> not "infectious diseases" (a team's name)
         if new and new != cur:
             pen += cost
             cur = new

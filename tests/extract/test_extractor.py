@@ -200,3 +200,59 @@ def test_extractor_a_condition_span_ends_before_on_and_its_drug(extractor, clini
     assert extractor._cut_at_drug(doc, Span(doc, 0, len(doc), label="DIAGNOSIS")).text == "AF"
     doc = clinical_nlp("consolidation on CXR")      # 'on' + not a drug: the span is left alone
     assert extractor._cut_at_drug(doc, Span(doc, 0, 3, label="DIAGNOSIS")).text == "consolidation on CXR"
+
+
+def test_extractor_repair_cuts_a_date_to_come_and_the_anaesthetic_off_an_operation(clinical_nlp):
+    from spacy.tokens import Span
+
+    from autocoder.extract.extractor import Extractor
+
+    for text, want in (("cystoscopy in 3-4 months", "cystoscopy"), ("TURP next month", "TURP"),
+                       ("lower segment caesarean section under spinal anaesthesia", "lower segment caesarean section"),
+                       ("OGD under sedation", "OGD"), ("colonoscopy as an outpatient", "colonoscopy")):
+        doc = clinical_nlp(text)
+        assert Extractor._repair(doc, Span(doc, 0, len(doc), label="PROCEDURE")).text == want, text
+
+
+def test_extractor_procedure_with_a_date_to_come_is_hypothetical_and_a_done_one_is_not():
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    text = ("He underwent OGD which showed a duodenal ulcer.\nPlan:\n- repeat OGD in 6-8 weeks\n"
+            "- cystoscopy in 2/52\n- flexible sigmoidoscopy as OP\nWe will arrange a colonoscopy.")
+    procs = [(e.text, e.hypothetical) for e in ex.extract(text) if e.label == "PROCEDURE"]
+    assert procs[0] == ("OGD", False)
+    assert len(procs) >= 4 and all(h for _, h in procs[1:]), procs
+
+
+@pytest.mark.parametrize("text", ["Seen by Mr D. Jones.", "Seen at age 3 months.", "MRC 3, GOLD 3 / group E.",
+                                  "Total cholesterol 5.9 mmol/L.", "ABG on 2 L NC: pH 7.31."])
+def test_extractor_shapes_that_are_never_conditions_are_dropped(text):
+    """configs/extract/not_entity_patterns.txt: a person, an age, a scale value, a lipid result, a gas."""
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    assert not [e.text for e in ex.extract(text) if e.label == "DIAGNOSIS"], text
+
+
+def test_extractor_shape_patterns_keep_the_conditions_that_look_alike():
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    codes = {c.code for e in ex.extract("Known MR and raised cholesterol.") for c in e.candidates[:1]}
+    assert {"I34.0", "E78.0"} <= codes, codes
+    for kept in ("AGE", "MR", "high cholesterol", "COPD GOLD 3", "acute pancreatitis", "Mrs"):
+        assert ex._never.fullmatch(kept) is None, kept
+
+
+def test_extractor_a_bad_shape_pattern_is_a_config_error_naming_the_line(tmp_path):
+    from autocoder.errors import ConfigError
+    from autocoder.extract.config import load_config
+    from autocoder.extract.extractor import _never_entity_pattern
+
+    cfg = load_config()
+    bad = tmp_path / "patterns.txt"
+    bad.write_text("# comment\nMr\\.? [A-Z]\n(unclosed\n", encoding="utf-8")
+    cfg.matcher.not_entity_patterns = str(bad)
+    with pytest.raises(ConfigError, match=r"patterns.txt:3"):
+        _never_entity_pattern(cfg)

@@ -348,3 +348,14 @@ def test_lexicon_a_titlecase_word_is_not_an_uppercase_abbreviation():
     assert "A09.9" not in [c.code for c in idx.candidates("Age", "DIAGNOSIS")]
     assert idx.candidates("AGE", "DIAGNOSIS")[0].code == "A09.9"
     assert idx.candidates("age", "DIAGNOSIS")[0].code == "A09.9"
+
+
+def test_lexicon_title_halves_share_their_cause_and_other_and_unspecified_is_stripped_whole():
+    v = dict(title_variants("Infection and inflammatory reaction due to cardiac valve prosthesis"))
+    assert "infection" not in v   # a bare 'infection' matched every infection in a letter as T82.6
+    assert "infection due to cardiac valve prosthesis" in v
+    v = dict(title_variants("Other and unspecified cirrhosis of liver"))
+    assert "cirrhosis of liver" in v and "and unspecified cirrhosis of liver" not in v
+    # ... but not down to a bare group name, which is also a team's name ("seen by Infectious Diseases")
+    assert list(dict(title_variants("Other and unspecified infectious diseases"))) == [
+        "other and unspecified infectious diseases"]

@@ -170,6 +170,14 @@ def test_procedure_combinations_code_the_detail_the_operation_note_gives():
                       "Sphincterotomy") == ["J38.2"]
 
 
+def test_procedure_combinations_caesarean_section_follows_its_urgency():
+    assert proc_coded("R18.2", "Category 4 (elective) lower segment caesarean section.", "lower segment caesarean section") \
+        == ["R17.2"]
+    assert proc_coded("R17.2", "Category 1 LSCS for fetal bradycardia.", "LSCS") == ["R18.2"]
+    assert proc_coded("R18.2", "Emergency lower segment caesarean section in labour.",
+                      "lower segment caesarean section") == ["R18.2"]
+
+
 def test_procedure_combinations_leave_an_operation_alone_without_its_detail_or_when_negated():
     assert proc_coded("K75.9", "Primary PCI to mid RCA.", "Primary PCI") == ["K75.9"]
     assert proc_coded("G45.9", "OGD: clean-based ulcer, no injection needed.", "OGD") == ["G45.9"]
