@@ -82,6 +82,7 @@ CLINICAL_SUFFIXES = ("itis", "osis", "oma", "aemia", "pathy", "megaly", "ectomy"
 _FUZZY_IGNORE = frozenset(["normal", "abnormal", "all", "other", "others", "level", "levels", "group", "strip",
                            "strips", "continued", "given", "started", "stopped", "review", "reviewed", "noted",
                            "seen", "result", "results", "regardless", "day", "days", "week", "weeks"])
+_FUZZY_WEAK = frozenset(["l", "r", "lt", "rt", "left", "right", "bilateral", "both", "x2", "x3", "x4"])
 _SUFFIX_STOP = frozenset(["diagnosis", "prognosis", "analysis", "dialysis", "mechanism", "symptoms", "criticism",
                           "tourism", "organism", "metabolism", "alcoholism", "hypnosis", "emphasis", "paralysis",
                           "synopsis", "thesis", "basis", "crisis", "aneurysm", "hypothesis", "somatoform", "fimbria",
@@ -905,8 +906,14 @@ class TerminologyIndex:
 
     def _fuzzy(self, keys: list[str], systems: set[str] | None, limit: int) -> list[tuple[float, Entry]]:
         q: dict[str, float] = {}
+        weak = 0.0
         for t in content(keys):
             if t in _FUZZY_IGNORE:
+                continue
+            if t in _FUZZY_WEAK or t[:1].isdigit():
+                # a side or a number is part of the mention (it counts against every phrase) but never
+                # what it shares with one: "L hemiscrotum" is not the cataract phrase that also has an "L"
+                weak = max(weak, self.idf.get(t, 0.0))
                 continue
             if t in self.idf:
                 q[t] = max(q.get(t, 0.0), self.idf[t])
@@ -919,7 +926,7 @@ class TerminologyIndex:
                 q[t] = max(q.get(t, 0.0), 2.0)  # unknown short token: counts against every phrase
         if not q:
             return []
-        qn = sum(q.values())
+        qn = sum(q.values()) + weak
         return self._fuzzy_rank(q, qn, systems, limit)
 
     def _fuzzy_rank(self, q: dict[str, float], qn: float, systems: set[str] | None,

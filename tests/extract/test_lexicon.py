@@ -266,7 +266,7 @@ def test_extractor_a_bracketed_condition_is_a_second_condition_of_the_mention(in
 
     ex = load_extractor(None)
     top = ex.candidates("ESKD (diabetic nephropathy)", "DIAGNOSIS")[:2]
-    assert [c.code for c in top][0] == "N18.5" and all(c.source.endswith("joined-exact") for c in top)
+    assert top[0].code == "N18.5" and all(c.source.endswith("joined-exact") for c in top)
     assert ex.candidates("hypertension (amlodipine 5 mg - continued)", "DIAGNOSIS")[0].source == "matcher:exact"
 
 
@@ -359,3 +359,13 @@ def test_lexicon_title_halves_share_their_cause_and_other_and_unspecified_is_str
     # ... but not down to a bare group name, which is also a team's name ("seen by Infectious Diseases")
     assert list(dict(title_variants("Other and unspecified infectious diseases"))) == [
         "other and unspecified infectious diseases"]
+
+
+def test_lexicon_fuzzy_match_never_rests_on_a_side_or_a_number_alone():
+    """'L hemiscrotum' shares only its 'L' with phrases such as 'L cataract': no candidate from that."""
+    from autocoder.codes import get_terminology
+    from autocoder.extract.lexicon import TerminologyIndex
+
+    idx = TerminologyIndex(get_terminology(), [("L cataract", "icd10", ["H25.9"])], {}, set())
+    assert not [c for c in idx.candidates("L hemiscrotum", "DIAGNOSIS") if c.code == "H25.9"]
+    assert any(c.code == "H25.9" for c in idx.candidates("L catarct", "DIAGNOSIS"))   # the name still counts
