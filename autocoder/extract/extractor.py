@@ -421,6 +421,10 @@ class Extractor:
         opened = [i for i in range(start + 1, end) if doc[i].text == "("]
         if opened and text.count("(") > text.count(")"):
             end = opened[-1]    # "total knee replacement (Attune cruciate": the bracket never closes nearby
+        colon = next((i for i in range(start + 1, end - 1) if doc[i].text == ":" and doc[i + 1].idx >
+                      doc[i].idx + 1 and any(t.is_alpha for t in doc[start:i])), None)
+        if colon is not None:
+            end = colon   # "OGD 23:10: meat bolus mid-oesophagus": the finding after the colon is its own mention
         while end - start > 1 and doc[end - 1].is_punct and doc[end - 1].text not in (")", "]", "+"):
             end -= 1
         while end - start > 1 and doc[start].lower_ in _LEADING_CUES:   # "previous gastro" -> "gastro"

@@ -271,6 +271,8 @@ def _and_halves(t: str) -> list[str]:
     if t.count(" and ") != 1 or any(w in t for w in (" of ", ",", " with ", " in ", " or ", ":")):
         return []
     a, b = (x.strip() for x in t.split(" and "))
+    if re.search(r"\s(?:during|due to|following|after|from|by|on|at|for|to)\s", f" {a} "):
+        return []   # "aspiration pneumonitis ... during labour and delivery": the 'and' joins inside a phrase
     cause = re.search(r"\s(?:due to|following|after|associated with)\s", b)
     if cause:   # 'infection and inflammatory reaction due to cardiac valve prosthesis': the cause is shared
         a = f"{a} {b[cause.start():].strip()}"   # -> 'infection due to ...', never a bare 'infection'

@@ -256,3 +256,14 @@ def test_extractor_a_bad_shape_pattern_is_a_config_error_naming_the_line(tmp_pat
     cfg.matcher.not_entity_patterns = str(bad)
     with pytest.raises(ConfigError, match=r"patterns.txt:3"):
         _never_entity_pattern(cfg)
+
+
+def test_extractor_repair_ends_a_span_at_a_colon_that_opens_its_finding(clinical_nlp):
+    from spacy.tokens import Span
+
+    from autocoder.extract.extractor import Extractor
+
+    doc = clinical_nlp("OGD 23:10: meat bolus mid-oesophagus")
+    assert Extractor._repair(doc, Span(doc, 0, len(doc), label="PROCEDURE")).text == "OGD 23:10"
+    doc = clinical_nlp("Type 2 diabetes: diet controlled")
+    assert Extractor._repair(doc, Span(doc, 0, len(doc), label="DIAGNOSIS")).text == "Type 2 diabetes"

@@ -356,6 +356,8 @@ def test_lexicon_title_halves_share_their_cause_and_other_and_unspecified_is_str
     assert "infection due to cardiac valve prosthesis" in v
     v = dict(title_variants("Other and unspecified cirrhosis of liver"))
     assert "cirrhosis of liver" in v and "and unspecified cirrhosis of liver" not in v
+    # an 'and' inside a phrase ("during labour and delivery") does not split the title
+    assert "delivery" not in dict(title_variants("Aspiration pneumonitis due to anaesthesia during labour and delivery"))
     # ... but not down to a bare group name, which is also a team's name ("seen by Infectious Diseases")
     assert list(dict(title_variants("Other and unspecified infectious diseases"))) == [
         "other and unspecified infectious diseases"]

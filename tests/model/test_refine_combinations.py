@@ -170,6 +170,14 @@ def test_procedure_combinations_code_the_detail_the_operation_note_gives():
                       "Sphincterotomy") == ["J38.2"]
 
 
+def test_procedure_combinations_food_bolus_removal_and_ureteroscopic_laser_or_stent():
+    assert proc_coded("G45.9", "OGD: meat bolus mid-oesophagus, removed with a Roth net.", "OGD") == ["G44.2"]
+    assert proc_coded("M30.9", "R ureteroscopy, laser fragmentation of the stone and a JJ stent left in.",
+                      "ureteroscopy") == ["M27.1", "M27.4"]
+    assert proc_coded("M30.9", "Ureteroscopy: stone dusted with the holmium laser.", "Ureteroscopy") == ["M27.1"]
+    assert proc_coded("M30.9", "Ureteroscopy, no stone seen.", "Ureteroscopy") == ["M30.9"]
+
+
 def test_procedure_combinations_caesarean_section_follows_its_urgency():
     assert proc_coded("R18.2", "Category 4 (elective) lower segment caesarean section.", "lower segment caesarean section") \
         == ["R17.2"]
