@@ -289,7 +289,8 @@ class Extractor:
         """`head` first, then the rest of `hit` without its codes."""
         if not head:
             return hit
-        seen = {c.code for c in head}
+        seen: set[str] = set()
+        head = [c for c in head if not (c.code in seen or seen.add(c.code))]   # each code once, first wins
         return (head + [c for c in hit if c.code not in seen])[:self.cfg.matcher.top_k]
 
     def _edge_phrase(self, text: str, label: str | None, fuzzy: bool, diagnosis: bool = False) -> list[Candidate]:
@@ -329,6 +330,7 @@ class Extractor:
         if self._never is not None:
             ner_spans = [s for s in ner_spans if not self._never.fullmatch(s.text)]
         ner_spans = [s for s in ner_spans if not _test_name(s, text)]
+        ner_spans = self._join_split_names(doc, ner_spans)
         matched = [m for m in self._matcher_spans(doc, text) if not self._measurement(m[0], text)
                    and not _test_name(m[0], text) and not (self._never and self._never.fullmatch(m[0].text))]
         ner_spans = [s for s in ner_spans if not _ecg_finding(s, text)]
@@ -389,6 +391,26 @@ class Extractor:
         bounds = [span.start, *cuts, span.end]
         parts = [Span(doc, a, b, label=span.label_) for a, b in pairwise(bounds)]
         return [p for p in parts if any(t.is_alpha for t in p)]
+
+    def _join_split_names(self, doc: Doc, spans: list[Span]) -> list[Span]:
+        """Two touching condition spans that are one known name together become one span: the NER often
+        breaks a name at a bracket ("Giant cell (temporal)" + "arteritis with polymyalgic symptoms" is
+        giant cell arteritis with PMR, M31.5). Only when the whole is a phrase match (>= 0.9) and the
+        first part alone is not: two conditions listed side by side stay two."""
+        out: list[Span] = []
+        for sp in sorted(spans, key=lambda x: x.start):
+            prev = out[-1] if out else None
+            if prev is not None and prev.end == sp.start and prev.label_ == sp.label_ == "DIAGNOSIS" \
+                    and not any(t.is_sent_start for t in doc[sp.start:sp.start + 1]):
+                whole = Span(doc, prev.start, sp.end, label=prev.label_)
+                top = self._ranked(whole.text, "DIAGNOSIS")[:1]
+                first = self._ranked(prev.text, "DIAGNOSIS", fuzzy=False)[:1]
+                if top and top[0].score >= 0.9 and top[0].source.endswith(("exact", "trimmed")) \
+                        and not (first and first[0].score >= 0.9):
+                    out[-1] = whole
+                    continue
+            out.append(sp)
+        return out
 
     def _cut_at_drug(self, doc: Doc, span: Span) -> Span:
         """A condition span that runs on into its treatment ("AF on apixaban 5") ends before "on": the

@@ -267,3 +267,14 @@ def test_extractor_repair_ends_a_span_at_a_colon_that_opens_its_finding(clinical
     assert Extractor._repair(doc, Span(doc, 0, len(doc), label="PROCEDURE")).text == "OGD 23:10"
     doc = clinical_nlp("Type 2 diabetes: diet controlled")
     assert Extractor._repair(doc, Span(doc, 0, len(doc), label="DIAGNOSIS")).text == "Type 2 diabetes"
+
+
+def test_extractor_joins_a_name_the_ner_broke_at_a_bracket_but_not_two_listed_conditions(extractor, clinical_nlp):
+    text = "Giant cell (temporal) arteritis with polymyalgic symptoms"
+    doc = clinical_nlp(text)
+    cut = text.index(" arteritis")
+    parts = [doc.char_span(0, cut, label="DIAGNOSIS"), doc.char_span(cut + 1, len(text), label="DIAGNOSIS")]
+    assert [s.text for s in extractor._join_split_names(doc, parts)] == [text]
+    doc = clinical_nlp("asthma hypertension")
+    parts = [doc.char_span(0, 6, label="DIAGNOSIS"), doc.char_span(7, 19, label="DIAGNOSIS")]
+    assert [s.text for s in extractor._join_split_names(doc, parts)] == ["asthma", "hypertension"]
