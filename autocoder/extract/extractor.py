@@ -50,6 +50,11 @@ _INDEX_CACHE: dict[tuple, TerminologyIndex] = {}
 _LEADING_CUES = {"previous", "prev", "known", "h/o", "hx", "?", "query", "queried", "possible", "suspected",
                  "likely", "probable", "presumed", "no", "nil", "denies", "old", "remote"}
 _PAREN = re.compile(r"\s*\([^()]*\)")
+_QUALIFIER_BRACKET = re.compile(r"([^()]+?)\s*\(\s*([A-Za-z-]+(?:\s+[A-Za-z-]+){0,2})\s*\)")
+_BRACKET_QUALIFIERS = frozenset(["permanent", "paroxysmal", "persistent", "longstanding", "long-standing",
+                                 "bilateral", "unilateral", "left", "right", "acute", "chronic", "recurrent",
+                                 "primary", "secondary", "severe", "moderate", "mild", "complete", "incomplete",
+                                 "partial", "total", "displaced", "undisplaced", "non-displaced", "open", "closed"])
 _PAREN_INNER = re.compile(r"\(([^()]{3,60})\)")
 _SPACED_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 _JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by|from)\s+(?:an?\s+)?", re.IGNORECASE)
@@ -239,6 +244,13 @@ class Extractor:
                 if part and part != text and (not hit or hit[0].score < weak):
                     hit = self._lead(hit, [c for c in self._ranked(part, label, fuzzy) if c.score >= floor])
             # "ESKD (diabetic nephropathy)": a bracket that is itself a known condition is a second one
+            # "AF (permanent)", "knee OA (bilateral)": a bracket holding only a qualifier qualifies the name
+            moved = _QUALIFIER_BRACKET.fullmatch(text.strip())
+            if moved and all(w.lower() in _BRACKET_QUALIFIERS for w in moved.group(2).split()):
+                front = [c for c in self._ranked(f"{moved.group(2)} {moved.group(1)}", label, fuzzy)
+                         if c.score >= 0.9 and c.source.endswith(("exact", "trimmed"))]
+                if front and (not hit or front[0].code != hit[0].code):
+                    hit = self._lead(hit, front[:1])
             inner = _PAREN_INNER.findall(text) if core and core != text else []
             if inner and hit and hit[0].score >= 0.9 and label != "PROCEDURE":
                 for part in inner:

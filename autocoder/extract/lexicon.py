@@ -82,7 +82,9 @@ CLINICAL_SUFFIXES = ("itis", "osis", "oma", "aemia", "pathy", "megaly", "ectomy"
 _FUZZY_IGNORE = frozenset(["normal", "abnormal", "all", "other", "others", "level", "levels", "group", "strip",
                            "strips", "continued", "given", "started", "stopped", "review", "reviewed", "noted",
                            "seen", "result", "results", "regardless", "day", "days", "week", "weeks"])
-_FUZZY_WEAK = frozenset(["l", "r", "lt", "rt", "left", "right", "bilateral", "both", "x2", "x3", "x4"])
+_FUZZY_WEAK = frozenset(["l", "r", "lt", "rt", "left", "right", "bilateral", "both", "x2", "x3", "x4",
+                         # nor a degree ("moderate trabeculation" is not the corpus wording "moderate AS")
+                         "mild", "moderate", "severe"])
 _SUFFIX_STOP = frozenset(["diagnosis", "prognosis", "analysis", "dialysis", "mechanism", "symptoms", "criticism",
                           "tourism", "organism", "metabolism", "alcoholism", "hypnosis", "emphasis", "paralysis",
                           "synopsis", "thesis", "basis", "crisis", "aneurysm", "hypothesis", "somatoform", "fimbria",

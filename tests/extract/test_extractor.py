@@ -226,7 +226,8 @@ def test_extractor_procedure_with_a_date_to_come_is_hypothetical_and_a_done_one_
 
 
 @pytest.mark.parametrize("text", ["Seen by Mr D. Jones.", "Seen at age 3 months.", "MRC 3, GOLD 3 / group E.",
-                                  "Total cholesterol 5.9 mmol/L.", "ABG on 2 L NC: pH 7.31."])
+                                  "Total cholesterol 5.9 mmol/L.", "ABG on 2 L NC: pH 7.31.",
+                                  "Wears bilateral hearing aids."])
 def test_extractor_shapes_that_are_never_conditions_are_dropped(text):
     """configs/extract/not_entity_patterns.txt: a person, an age, a scale value, a lipid result, a gas."""
     from autocoder.extract import load_extractor
@@ -278,3 +279,9 @@ def test_extractor_joins_a_name_the_ner_broke_at_a_bracket_but_not_two_listed_co
     doc = clinical_nlp("asthma hypertension")
     parts = [doc.char_span(0, 6, label="DIAGNOSIS"), doc.char_span(7, 19, label="DIAGNOSIS")]
     assert [s.text for s in extractor._join_split_names(doc, parts)] == ["asthma", "hypertension"]
+
+
+def test_extractor_a_bracket_holding_only_a_qualifier_qualifies_the_name(extractor):
+    assert extractor.candidates("AF (permanent)", "DIAGNOSIS")[0].code == "I48.2"
+    assert extractor.candidates("AF (paroxysmal)", "DIAGNOSIS")[0].code == "I48.0"
+    assert extractor.candidates("hypertension (amlodipine)", "DIAGNOSIS")[0].code == "I10"   # a drug is not one

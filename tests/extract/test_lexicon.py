@@ -371,3 +371,5 @@ def test_lexicon_fuzzy_match_never_rests_on_a_side_or_a_number_alone():
     idx = TerminologyIndex(get_terminology(), [("L cataract", "icd10", ["H25.9"])], {}, set())
     assert not [c for c in idx.candidates("L hemiscrotum", "DIAGNOSIS") if c.code == "H25.9"]
     assert any(c.code == "H25.9" for c in idx.candidates("L catarct", "DIAGNOSIS"))   # the name still counts
+    idx = TerminologyIndex(get_terminology(), [("moderate AS", "icd10", ["I35.0"])], {}, set())
+    assert not [c for c in idx.candidates("moderate trabeculation", "DIAGNOSIS") if c.code == "I35.0"]

@@ -143,6 +143,12 @@ def proc(code: str, text: str, phrase: str) -> Cand:
     return Cand(code=code, system="opcs4", present=[e], max_match=1.0, best_rank=0)
 
 
+def test_combinations_osteoarthritis_of_both_joints_is_the_bilateral_code():
+    assert coded("M17.9", "Bilateral knee osteoarthritis, worse on the left.", "knee osteoarthritis") == ["M17.0"]
+    assert coded("M16.9", "Osteoarthritis of both hips.", "Osteoarthritis") == ["M16.0"]
+    assert coded("M17.9", "Left knee osteoarthritis.", "knee osteoarthritis") == ["M17.9"]
+
+
 def proc_coded(code: str, text: str, phrase: str) -> list[str]:
     d = Decision([], [(proc(code, text, phrase), 0.9)], [], [], [], 0.5, 0.5)
     return [c.code for c, _ in combine_codes(d, text, "opcs4").procedures]
