@@ -360,6 +360,9 @@ def _window(text: str, e: Entity, before: int, after: int) -> tuple[str, str]:
     return pre, post
 
 
+_ICS_SIDE = re.compile(r"(?<![A-Za-z])([RL])\s+\d(?:st|nd|rd|th)\s+(?:ICS|intercostal)", re.IGNORECASE)
+
+
 def _side(text: str, ents: list[Entity], cfg: RefineConfig) -> str | None:
     for e in ents:
         pre, post = _window(text, e, cfg.window_before, cfg.window_after)
@@ -368,9 +371,14 @@ def _side(text: str, ents: list[Entity], cfg: RefineConfig) -> str | None:
             for code, rx in _SIDE_WORDS:
                 for m in rx.finditer(chunk):
                     if _SINGLE_LETTER.fullmatch(m.group()) and not (
-                            chunk is span or (chunk is pre and m.start() >= len(pre) - 4)):
-                        continue  # a bare "R"/"L" only counts inside or right before the mention ("R THR")
+                            chunk is span or (chunk is pre and m.start() >= len(pre) - 4)
+                            or (chunk is post and m.start() <= 2)):
+                        continue  # a bare "R"/"L" only counts inside or right by the mention ("R THR", "ICD R")
                     return code
+        post = text[e.end:e.end + 60]
+        ics = _ICS_SIDE.search(post)
+        if ics:   # a chest drain's site: "ICD inserted (12 Fr, US guided, L 5th ICS)"
+            return "Z94.2" if ics.group(1).upper() == "R" else "Z94.3"
     return None
 
 

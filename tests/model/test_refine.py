@@ -73,6 +73,23 @@ def test_refine_laterality_read_next_to_the_operation_mention():
     assert d.procedures[1][0].present   # the qualifier carries the operation's evidence
 
 
+def test_refine_laterality_from_a_bare_letter_just_after_or_the_drain_site():
+    sided = frozenset({"T12"})
+    for text, phrase, side in (("Seldinger 14Fr ICD R 5th ICS MAL: 1.2 L pus drained", "ICD", "Z94.2"),
+                               ("ICD inserted (12 Fr Seldinger, US guided, L 5th ICS mid-axillary)", "ICD", "Z94.3")):
+        drain = cand("T12.4", "opcs4", present=[ent(text, phrase, "PROCEDURE")])
+        d = add_qualifiers(decision([], proc=[(drain, 0.9)]), text, sided, title,
+                           RefineConfig(add_image_guidance=False))
+        assert [c.code for c, _ in d.procedures] == ["T12.4", side], text
+
+
+def test_refine_sided_table_covers_paired_organs_and_limb_bones():
+    from autocoder.codes.rules import sided_categories
+
+    assert {"C71", "D15", "M30", "W28", "B28", "T12"} <= sided_categories()
+    assert not {"H22", "G45", "J18", "K63"} & sided_categories()   # colon, OGD, gallbladder, heart: no side
+
+
 def test_refine_no_laterality_without_a_side_word_or_for_unsided_categories():
     text = "Operation: total hip replacement. Left ward on day 3."
     thr = cand("W37.1", "opcs4", present=[ent(text, "total hip replacement", "PROCEDURE")])
