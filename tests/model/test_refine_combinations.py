@@ -143,6 +143,12 @@ def proc(code: str, text: str, phrase: str) -> Cand:
     return Cand(code=code, system="opcs4", present=[e], max_match=1.0, best_rank=0)
 
 
+def test_combinations_heart_failure_with_pulmonary_oedema_is_i50_1_without_j81():
+    assert coded("I50.9", "Acute heart failure with pulmonary oedema.", "heart failure") == ["I50.1"]
+    assert coded("I50.1", "Acute LVF with pulmonary oedema.", "LVF") == ["I50.1"]
+    assert coded("I50.9", "Chronic heart failure, stable.", "heart failure") == ["I50.9"]
+
+
 def test_combinations_osteoarthritis_of_both_joints_is_the_bilateral_code():
     assert coded("M17.9", "Bilateral knee osteoarthritis, worse on the left.", "knee osteoarthritis") == ["M17.0"]
     assert coded("M16.9", "Osteoarthritis of both hips.", "Osteoarthritis") == ["M16.0"]
