@@ -243,7 +243,6 @@ class Extractor:
             for part, floor, weak in ((core, 0.85, 0.9), (before_dash, 0.8, 0.6)):
                 if part and part != text and (not hit or hit[0].score < weak):
                     hit = self._lead(hit, [c for c in self._ranked(part, label, fuzzy) if c.score >= floor])
-            # "ESKD (diabetic nephropathy)": a bracket that is itself a known condition is a second one
             # "AF (permanent)", "knee OA (bilateral)": a bracket holding only a qualifier qualifies the name
             moved = _QUALIFIER_BRACKET.fullmatch(text.strip())
             if moved and all(w.lower() in _BRACKET_QUALIFIERS for w in moved.group(2).split()):
@@ -251,6 +250,7 @@ class Extractor:
                          if c.score >= 0.9 and c.source.endswith(("exact", "trimmed"))]
                 if front and (not hit or front[0].code != hit[0].code):
                     hit = self._lead(hit, front[:1])
+            # "ESKD (diabetic nephropathy)": a bracket that is itself a known condition is a second one
             inner = _PAREN_INNER.findall(text) if core and core != text else []
             if inner and hit and hit[0].score >= 0.9 and label != "PROCEDURE":
                 for part in inner:
@@ -337,11 +337,7 @@ class Extractor:
         ner_spans = [self._repair(doc, p) for s in doc.ents for p in self._split_at_sentences(doc, s)]
         if self._on_drug is not None:
             ner_spans = [self._cut_at_drug(doc, s) for s in ner_spans]
-        if self._not_entity is not None:
-            ner_spans = [s for s in ner_spans if not self._not_entity.fullmatch(s.text)]
-        if self._never is not None:
-            ner_spans = [s for s in ner_spans if not self._never.fullmatch(s.text)]
-        ner_spans = [s for s in ner_spans if not _test_name(s, text)]
+        ner_spans = [s for s in ner_spans if not self._never_entity(s.text) and not _test_name(s, text)]
         ner_spans = self._join_split_names(doc, ner_spans)
         matched = [m for m in self._matcher_spans(doc, text) if not self._measurement(m[0], text)
                    and not _test_name(m[0], text) and not (self._never and self._never.fullmatch(m[0].text))]
@@ -404,6 +400,11 @@ class Extractor:
         parts = [Span(doc, a, b, label=span.label_) for a, b in pairwise(bounds)]
         return [p for p in parts if any(t.is_alpha for t in p)]
 
+    def _never_entity(self, text: str) -> bool:
+        """Only an analyte / drug with its value (not_entities.txt), or a shape that is never a condition
+        (not_entity_patterns.txt)."""
+        return any(rx is not None and rx.fullmatch(text) for rx in (self._not_entity, self._never))
+
     def _join_split_names(self, doc: Doc, spans: list[Span]) -> list[Span]:
         """Two touching condition spans that are one known name together become one span: the NER often
         breaks a name at a bracket ("Giant cell (temporal)" + "arteritis with polymyalgic symptoms" is
@@ -413,7 +414,7 @@ class Extractor:
         for sp in sorted(spans, key=lambda x: x.start):
             prev = out[-1] if out else None
             if prev is not None and prev.end == sp.start and prev.label_ == sp.label_ == "DIAGNOSIS" \
-                    and not any(t.is_sent_start for t in doc[sp.start:sp.start + 1]):
+                    and not doc[sp.start].is_sent_start:
                 whole = Span(doc, prev.start, sp.end, label=prev.label_)
                 top = self._ranked(whole.text, "DIAGNOSIS")[:1]
                 first = self._ranked(prev.text, "DIAGNOSIS", fuzzy=False)[:1]
