@@ -84,7 +84,7 @@ _FUZZY_IGNORE = frozenset(["normal", "abnormal", "all", "other", "others", "leve
                            "seen", "result", "results", "regardless", "day", "days", "week", "weeks"])
 _FUZZY_WEAK = frozenset(["l", "r", "lt", "rt", "left", "right", "bilateral", "both", "x2", "x3", "x4",
                          # nor a degree ("moderate trabeculation" is not the corpus wording "moderate AS")
-                         "mild", "moderate", "severe"])
+                         "mild", "moderate", "severe", "end", "stage"])
 _SUFFIX_STOP = frozenset(["diagnosis", "prognosis", "analysis", "dialysis", "mechanism", "symptoms", "criticism",
                           "tourism", "organism", "metabolism", "alcoholism", "hypnosis", "emphasis", "paralysis",
                           "synopsis", "thesis", "basis", "crisis", "aneurysm", "hypothesis", "somatoform", "fimbria",

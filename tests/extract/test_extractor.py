@@ -227,7 +227,7 @@ def test_extractor_procedure_with_a_date_to_come_is_hypothetical_and_a_done_one_
 
 @pytest.mark.parametrize("text", ["Seen by Mr D. Jones.", "Seen at age 3 months.", "MRC 3, GOLD 3 / group E.",
                                   "Total cholesterol 5.9 mmol/L.", "ABG on 2 L NC: pH 7.31.",
-                                  "Wears bilateral hearing aids."])
+                                  "Wears bilateral hearing aids.", "Memory worse with age."])
 def test_extractor_shapes_that_are_never_conditions_are_dropped(text):
     """configs/extract/not_entity_patterns.txt: a person, an age, a scale value, a lipid result, a gas."""
     from autocoder.extract import load_extractor

@@ -373,3 +373,5 @@ def test_lexicon_fuzzy_match_never_rests_on_a_side_or_a_number_alone():
     assert any(c.code == "H25.9" for c in idx.candidates("L catarct", "DIAGNOSIS"))   # the name still counts
     idx = TerminologyIndex(get_terminology(), [("moderate AS", "icd10", ["I35.0"])], {}, set())
     assert not [c for c in idx.candidates("moderate trabeculation", "DIAGNOSIS") if c.code == "I35.0"]
+    idx = TerminologyIndex(get_terminology(), [("end-stage renal failure", "icd10", ["N18.5"])], {}, set())
+    assert not [c for c in idx.candidates("hip (end-stage)", "DIAGNOSIS") if c.code == "N18.5"]
