@@ -71,7 +71,9 @@ _TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|though
                            r"next\s+(?:week|month|year)|as\s+(?:an?\s+)?(?:outpatient|op|day[\s-]?case)|"
                            # how it was done, not what: "LSCS under spinal anaesthesia", "OGD under sedation"
                            r"under(?:\s+(?:(?:spinal|general|local|regional|epidural|combined\s+spinal[\s-]epidural)\s+"
-                           r"(?:anaesthe\w*|anesthe\w*|block)|GA|LA|sedation|conscious\s+sedation))?))+$", re.IGNORECASE)
+                           r"(?:anaesthe\w*|anesthe\w*|block)|GA|LA|sedation|conscious\s+sedation))?|"
+                           r"via\s+(?:an?\s+|the\s+)?[\w-]+(?:\s+[\w-]+)?\s+approach|"   # "... via left-sided approach"
+                           r"(?:will|to)\s+be\s+(?:booked|arranged|listed|planned|scheduled)))+$", re.IGNORECASE)
 #: words a diagnosis mention may carry around a known condition name without changing the code
 #: ("Acute uncomplicated type B aortic dissection", "R acute primary angle closure glaucoma")
 _EDGE_MODIFIERS = INNER_DROP | {"type", "class", "grade", "stage", "stanford", "debakey", "nyha", "a", "an", "the",

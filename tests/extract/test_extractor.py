@@ -209,7 +209,9 @@ def test_extractor_repair_cuts_a_date_to_come_and_the_anaesthetic_off_an_operati
 
     for text, want in (("cystoscopy in 3-4 months", "cystoscopy"), ("TURP next month", "TURP"),
                        ("lower segment caesarean section under spinal anaesthesia", "lower segment caesarean section"),
-                       ("OGD under sedation", "OGD"), ("colonoscopy as an outpatient", "colonoscopy")):
+                       ("OGD under sedation", "OGD"), ("colonoscopy as an outpatient", "colonoscopy"),
+                       ("TURBT under GA will be booked", "TURBT"),
+                       ("L4/5 microdiscectomy via left-sided approach", "L4/5 microdiscectomy")):
         doc = clinical_nlp(text)
         assert Extractor._repair(doc, Span(doc, 0, len(doc), label="PROCEDURE")).text == want, text
 
@@ -227,7 +229,8 @@ def test_extractor_procedure_with_a_date_to_come_is_hypothetical_and_a_done_one_
 
 @pytest.mark.parametrize("text", ["Seen by Mr D. Jones.", "Seen at age 3 months.", "MRC 3, GOLD 3 / group E.",
                                   "Total cholesterol 5.9 mmol/L.", "ABG on 2 L NC: pH 7.31.",
-                                  "Wears bilateral hearing aids.", "Memory worse with age."])
+                                  "Wears bilateral hearing aids.", "Memory worse with age.", "Low K diet advised.",
+                                  "2 units crossmatched."])
 def test_extractor_shapes_that_are_never_conditions_are_dropped(text):
     """configs/extract/not_entity_patterns.txt: a person, an age, a scale value, a lipid result, a gas."""
     from autocoder.extract import load_extractor
