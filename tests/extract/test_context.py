@@ -13,6 +13,14 @@ def _assert_of(extractor, text, mention):
 
 @pytest.mark.parametrize("text,mention,assertion", [
     ("No chest pain but productive cough.", "chest pain", "negated"),
+    # 'was negative' reads backwards, but 'was negative for X' forwards; lab shorthand 'neg'; 'excludes'
+    ("A stool sample was negative for C difficile.", "C difficile", "negated"),
+    ("Stool: C. diff toxin neg, culture neg.", "C. diff", "negated"),
+    ("Blood film normal, which excludes ITP or leukaemia as a cause.", "leukaemia", "negated"),
+    ("Older sister currently has chickenpox.", "chickenpox", "family"),
+    ("Plan: OGD in 3-4 months.", "OGD", "hypothetical"),
+    ("Repeat OGD in 2/52.", "OGD", "hypothetical"),
+    ("He underwent OGD which showed a duodenal ulcer.", "OGD", "present"),
     ("No chest pain but productive cough.", "productive cough", "present"),
     ("?PE - CTPA negative.", "PE", "negated"),
     ("Appendix inspected - normal, no appendicectomy.", "appendicectomy", "negated"),
