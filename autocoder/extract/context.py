@@ -59,7 +59,8 @@ _OPEN_PAREN = re.compile(r"\([^)]*$")
 _QUERY_NEAR = re.compile(r"(?:^|[\s(\[,;:])\?\s*(?:[A-Za-z][A-Za-z-]*\s+)?$")
 #: "no orchidectomy", "nil surgery": an operation straight after "no" was not done. (The ConText "no" rule is
 #: for conditions only: its scope would reach "no complications after laparoscopic cholecystectomy".)
-_NO_OPERATION = re.compile(r"\b(?:no|nil)\s+(?:further\s+|formal\s+|surgical\s+)?$", re.IGNORECASE)
+_NO_OPERATION = re.compile(r"\b(?:no|nil)\s+(?:further\s+|formal\s+|surgical\s+|defunctioning\s+|diverting\s+|"
+                           r"need\s+for\s+(?:an?\s+)?)?$", re.IGNORECASE)
 #: a spaced dash starts a new clause: a forward negation before it does not reach past it (a backward one,
 #: "?PE - CTPA negative", still does)
 _CLAUSE_DASH = re.compile(r"\s[-\u2013\u2014]+>?\s")
