@@ -194,11 +194,9 @@ def _default_deps() -> Deps:
         return str(mv.version) if mv is not None else None
 
     def fixed_eval(cfg) -> list:
-        from training.evaluate import fixed_eval_set
+        from training.evaluate import promotion_eval_set
 
-        p = cfg.promote
-        return fixed_eval_set(p.eval_n, p.eval_seed, p.include_test_letters, hes_prior=p.hes_prior,
-                              exclude_letters=p.exclude_letters)
+        return promotion_eval_set(cfg.promote)
 
     cache = _EvalCache()
 

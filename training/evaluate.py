@@ -149,17 +149,19 @@ def evaluate(data: str | Path | Sequence[Episode], model: str | Path | None = No
 
 # ---- promotion gate ----------------------------------------------------------------------------
 def fixed_eval_set(n: int = 200, seed: int = 20261125, include_test_letters: bool = True, *,
-                   hes_prior: bool = False, exclude_letters: Sequence[str] = ("own_letters_b.jsonl",)
+                   hes_prior: bool | None = None, exclude_letters: Sequence[str] | None = None
                    ) -> list[Episode]:
     """The committed-seed synthetic evaluation set (test forms) plus tests/data letters with gold codes.
-
-    Why `hes_prior` defaults to False: training draws its letters by the generator's hand weights
-    (data.hes_prior), and a gate drawn by another distribution disagreed with every letter set.
-    Why `exclude_letters`: a hold-out set that chooses the champion is no longer a hold-out."""
+    `hes_prior` / `exclude_letters` default to PromoteConfig's (training.config says why: the gate judges
+    on the training distribution, and a hold-out set that chooses the champion is no longer a hold-out)."""
     from autocoder.io import load_episodes
     from autocoder.paths import REPO_ROOT
+    from training.config import PromoteConfig
     from training.synth import generate_episodes
 
+    defaults = PromoteConfig()
+    hes_prior = defaults.hes_prior if hes_prior is None else hes_prior
+    exclude_letters = defaults.exclude_letters if exclude_letters is None else exclude_letters
     eps = list(generate_episodes(n, seed=seed, forms="test", use_hes=hes_prior))
     if include_test_letters:
         skip = set(exclude_letters)
@@ -171,6 +173,12 @@ def fixed_eval_set(n: int = 200, seed: int = 20261125, include_test_letters: boo
             except Exception as exc:  # noqa: BLE001 - a fixture file that is not episodes
                 log.info("skipping %s for the promotion set (%s)", f.name, exc.__class__.__name__)
     return eps
+
+
+def promotion_eval_set(cfg) -> list[Episode]:
+    """The gate's fixed evaluation set as a PromoteConfig describes it (promote and the review retrain)."""
+    return fixed_eval_set(cfg.eval_n, cfg.eval_seed, cfg.include_test_letters, hes_prior=cfg.hes_prior,
+                          exclude_letters=cfg.exclude_letters)
 
 
 def promote(version: str | None = None, *, model_name: str = "autocoder", tolerance: float | None = None,
@@ -195,9 +203,7 @@ def promote(version: str | None = None, *, model_name: str = "autocoder", tolera
         return {**report, "promoted": True, "reason": "first model: no champion yet"}
     if str(champ.version) == str(cand.version):
         return {**report, "promoted": False, "reason": "candidate is already the champion"}
-    eps = list(eval_episodes) if eval_episodes is not None else fixed_eval_set(
-        cfg.eval_n, cfg.eval_seed, cfg.include_test_letters, hes_prior=cfg.hes_prior,
-        exclude_letters=cfg.exclude_letters)
+    eps = list(eval_episodes) if eval_episodes is not None else promotion_eval_set(cfg)
     scores = {}
     for role, mv in (("candidate", cand), ("champion", champ)):
         pipe = CodingPipeline.load(f"models:/{model_name}/{mv.version}")

@@ -35,6 +35,7 @@ from autocoder.extract.lexicon import (
     TerminologyIndex,
     label_for,
     read_abbreviations,
+    read_pattern_list,
     read_phrase_list,
     read_synonyms,
     titlecase_word,
@@ -639,24 +640,9 @@ def _not_entity_pattern(cfg: PipelineConfig, drugs: list[str] | None = None) -> 
 
 
 def _never_entity_pattern(cfg: PipelineConfig) -> re.Pattern | None:
-    """configs/extract/not_entity_patterns.txt as one regex (whole-span match). A line that does not compile
-    is a config error naming the file and line, not a silent skip."""
+    """configs/extract/not_entity_patterns.txt as one whole-span regex (none when the file is absent)."""
     name = cfg.matcher.not_entity_patterns
-    if not name or not cfg.path(name).exists():
-        return None
-    parts = []
-    path = cfg.path(name)
-    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            re.compile(line)
-        except re.error as exc:
-            raise ConfigError(f"{path}:{n}: expected a Python regular expression, received {line!r} ({exc})") from exc
-        flags = re.match(r"\(\?([aiLmsux]+)\)", line)   # a leading "(?i)" scopes to its own line
-        parts.append(f"(?{flags.group(1)}:{line[flags.end():]})" if flags else f"(?:{line})")
-    return re.compile("|".join(parts)) if parts else None
+    return read_pattern_list(cfg.path(name)) if name and cfg.path(name).exists() else None
 
 
 _WORKER: Extractor | None = None   # the extractor, in a forked worker process

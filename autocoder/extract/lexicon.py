@@ -267,15 +267,19 @@ def _procedure_head(t: str) -> list[str]:
     return []
 
 
+_INNER_PREPOSITION = re.compile(r"\s(?:during|due to|following|after|from|by|on|at|for|to)\s")
+_SHARED_CAUSE = re.compile(r"\s(?:due to|following|after|associated with)\s")
+
+
 def _and_halves(t: str) -> list[str]:
     """'acromegaly and pituitary gigantism' -> 'acromegaly', 'pituitary gigantism': a title naming two
     conditions is found by either. Not for 'X of A and B' (the halves would lose their head)."""
     if t.count(" and ") != 1 or any(w in t for w in (" of ", ",", " with ", " in ", " or ", ":")):
         return []
     a, b = (x.strip() for x in t.split(" and "))
-    if re.search(r"\s(?:during|due to|following|after|from|by|on|at|for|to)\s", f" {a} "):
+    if _INNER_PREPOSITION.search(f" {a} "):
         return []   # "aspiration pneumonitis ... during labour and delivery": the 'and' joins inside a phrase
-    cause = re.search(r"\s(?:due to|following|after|associated with)\s", b)
+    cause = _SHARED_CAUSE.search(b)
     if cause:   # 'infection and inflammatory reaction due to cardiac valve prosthesis': the cause is shared
         a = f"{a} {b[cause.start():].strip()}"   # -> 'infection due to ...', never a bare 'infection'
     elif " " not in a and " " in b and (a.endswith(ADJECTIVE_ENDINGS) or a in _QUALIFIERS):
@@ -392,6 +396,22 @@ def read_phrase_list(path: Path) -> set[tuple[str, ...]]:
         if not line.startswith("#"):
             out.add(tuple(pieces(line)))
     return out
+
+
+def read_pattern_list(path: Path) -> re.Pattern | None:
+    """One regex a line (comments as in every extract data file) joined into one pattern for whole-span
+    matching; a line's leading "(?i)" scopes to that line. A line that does not compile is a ConfigError
+    naming the file and line."""
+    parts = []
+    for n, raw in _data_lines(path):
+        line = raw.strip()
+        try:
+            re.compile(line)
+        except re.error as exc:
+            raise ConfigError(f"{path}:{n}: expected a Python regular expression, received {line!r} ({exc})") from exc
+        flags = re.match(r"\(\?([aiLmsux]+)\)", line)
+        parts.append(f"(?{flags.group(1)}:{line[flags.end():]})" if flags else f"(?:{line})")
+    return re.compile("|".join(parts)) if parts else None
 
 
 def titlecase_word(text: str) -> bool:

@@ -375,8 +375,7 @@ def _side(text: str, ents: list[Entity], cfg: RefineConfig) -> str | None:
                             or (chunk is post and m.start() <= 2)):
                         continue  # a bare "R"/"L" only counts inside or right by the mention ("R THR", "ICD R")
                     return code
-        post = text[e.end:e.end + 60]
-        ics = _ICS_SIDE.search(post)
+        ics = _ICS_SIDE.search(text, e.end, e.end + 60)
         if ics:   # a chest drain's site: "ICD inserted (12 Fr, US guided, L 5th ICS)"
             return "Z94.2" if ics.group(1).upper() == "R" else "Z94.3"
     return None
