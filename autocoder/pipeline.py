@@ -105,6 +105,15 @@ class CodeBook:
             return not code.startswith(("Y", "Z"))
         return not (code[:1] in "VWXY" or code.startswith(("B95", "B96", "B97", "B98")))
 
+    def fits_patient(self, code: str, system: str, sex: str | None, age: int | None) -> bool:
+        """False for a diagnosis outside its sex / age limits (the validator's errors); True without rules."""
+        if system != "icd10" or self.rules is None or not hasattr(self.rules, "fits_patient"):
+            return True
+        try:
+            return bool(self.rules.fits_patient(code, sex, age))
+        except Exception:  # noqa: BLE001 - an odd candidate is kept rather than coding blocked
+            return True
+
     def sequence(self, system: str, codes: list[str]) -> list[str]:
         """Rule-based order, primary kept first; never loses or invents a code."""
         if not codes or self.rules is None:
@@ -291,9 +300,11 @@ class CodingPipeline:
 
     def decide(self, ep: Episode, cands: Sequence[Cand]) -> Decision:
         """Fusion decision, then the coding-convention refinements (specificity, OPCS-4 qualifiers), then
-        the local coding policy (configs/coding_policy.yaml)."""
+        the local coding policy (configs/coding_policy.yaml). Candidates outside the patient's sex / age
+        limits are dropped first, so no suggestion is one the validator would reject."""
         from autocoder.model.refine import refine
 
+        cands = [c for c in cands if self.codes.fits_patient(c.code, c.system, ep.sex, ep.age)]
         d = self.fusion.decide(cands, may_be_primary=self.codes.may_be_primary)
         d = refine(d, ep.text, title=self.codes.title, sided=self.codes.sided(), cfg=self.fusion.cfg.refine)
         return apply_policy(d, ep.text, self.policy, may_be_primary=self.codes.may_be_primary)

@@ -272,6 +272,37 @@ def may_be_primary(code: str, system: str = "icd10", config: RulesConfig | None 
     return not (c[:3] == "U07" and not cfg.covid_u07_may_be_primary)
 
 
+def _limit_problems(c: str, sex: str | None, age: int | None, cfg: RulesConfig) -> list[tuple[str, str]]:
+    """(rule, message) for each sex / age limit diagnosis code c breaks for this patient."""
+    term = get_terminology()
+    out = []
+    if sex in ("M", "F") and cfg.check_sex:
+        lim = term.sex_limit(c)
+        if lim and lim != sex:
+            who = "female" if lim == "F" else "male"
+            out.append(("sex-mismatch", (f"{c} ({term.icd10.title(c)}) is a {who}-only code but the "
+                                         f"episode's sex is {sex}")))
+    if age is not None and cfg.check_age:
+        lim = term.age_limits(c, perinatal_max_age=cfg.perinatal_max_age)
+        if lim and not (lim[0] <= age <= lim[1]):
+            src = "UK metadata" if term.icd10.item(c).meta else "built-in rule (newborn and perinatal codes)"
+            out.append(("age-mismatch", (f"{c} ({term.icd10.title(c)}) is limited to ages "
+                                         f"{lim[0]}-{lim[1]} ({src}) but the episode's age is {age}")))
+    return out
+
+
+def fits_patient(code: str, sex: str | None, age: int | None, config: RulesConfig | None = None) -> bool:
+    """False when an ICD-10 code breaks a sex or age limit for this patient.
+
+    Why: the pipeline drops such candidates before deciding, so it never suggests a code its own
+    validator would call an error (a newborn's Z38.0 on the mother's delivery record, an O code for a
+    man). Unknown codes fit: they are reported elsewhere."""
+    try:
+        return not _limit_problems(_canon_icd(code), sex, age, config or DEFAULT_CONFIG)
+    except UnknownCodeError:
+        return True
+
+
 # ---- validation -------------------------------------------------------------------------------
 def _w(rule: str, codes: list[str], message: str, severity: Severity, cfg: RulesConfig) -> RuleWarning:
     return RuleWarning(rule=rule, codes=codes, message=message, severity=cfg.sev(rule, severity))
@@ -375,20 +406,9 @@ def _validate_diagnoses(dx: list[str], sex: str | None, age: int | None, cfg: Ru
                               "warning", cfg))
 
     # sex / age limits
-    if sex in ("M", "F") and cfg.check_sex:
-        for c in dx:
-            lim = term.sex_limit(c)
-            if lim and lim != sex:
-                who = "female" if lim == "F" else "male"
-                out.append(_w("sex-mismatch", [c], f"{c} ({term.icd10.title(c)}) is a {who}-only code but the "
-                              f"episode's sex is {sex}", "error", cfg))
-    if age is not None and cfg.check_age:
-        for c in dx:
-            lim = term.age_limits(c, perinatal_max_age=cfg.perinatal_max_age)
-            if lim and not (lim[0] <= age <= lim[1]):
-                src = "UK metadata" if term.icd10.item(c).meta else "built-in rule (P00-P96 perinatal)"
-                out.append(_w("age-mismatch", [c], f"{c} ({term.icd10.title(c)}) is limited to ages "
-                              f"{lim[0]}-{lim[1]} ({src}) but the episode's age is {age}", "error", cfg))
+    for c in dx:
+        for rule, message in _limit_problems(c, sex, age, cfg):
+            out.append(_w(rule, [c], message, "error", cfg))
 
     # COVID-19 conditions need B97.2 after them
     if any(c in cfg.covid_codes for c in dx):

@@ -34,6 +34,9 @@ FEMALE_ONLY = [("O00", "O99"), ("C51", "C58"), ("N70", "N98"), ("D25", "D28"), (
                ("D39", "D39"), ("Z32", "Z37"), ("Z39", "Z39")]
 MALE_ONLY = [("C60", "C63"), ("N40", "N51"), ("D07.4", "D07.6"), ("D29", "D29"), ("D40", "D40")]
 PERINATAL = ("P00", "P96")
+# Categories for the newborn's own record, age 0 like the perinatal chapter ("Z38.0 singleton, born in
+# hospital"); the mother's record carries Z37 instead.
+NEWBORN_ONLY = frozenset(["Z38"])
 
 
 def _in_ranges(code: str, ranges: list[tuple[str, str]]) -> bool:
@@ -209,7 +212,7 @@ class Terminology:
         return default_sex_limit(item.code)
 
     def age_limits(self, code: str, perinatal_max_age: int = 0) -> tuple[int, int] | None:
-        """(min, max) age in years: UK metadata when loaded, else P00-P96 -> (0, perinatal_max_age)."""
+        """(min, max) age in years: UK metadata when loaded, else P00-P96 and Z38 -> (0, perinatal_max_age)."""
         try:
             item = self.icd10.item(code)
         except UnknownCodeError:
@@ -218,7 +221,7 @@ class Terminology:
             if item.min_age is None and item.max_age is None:
                 return None
             return (item.min_age or 0, item.max_age if item.max_age is not None else 130)
-        if PERINATAL[0] <= item.code[:3] <= PERINATAL[1]:
+        if PERINATAL[0] <= item.code[:3] <= PERINATAL[1] or item.code[:3] in NEWBORN_ONLY:
             return (0, perinatal_max_age)
         return None
 

@@ -159,6 +159,18 @@ def test_rules_age_specific_perinatal_configurable():
     assert "age-mismatch" not in rules_of(["P07.3"], age=1, config=RulesConfig(perinatal_max_age=1))
 
 
+def test_rules_newborn_z38_is_age_limited_and_fits_patient_says_so():
+    """Z38 (liveborn infant by place of birth) is the baby's code: on the mother's record it is an
+    age error, and fits_patient (which the pipeline uses to drop candidates) agrees with the validator."""
+    from autocoder.codes.rules import fits_patient
+
+    assert "age-mismatch" in rules_of(["Z37.0", "Z38.0"], sex="F", age=31)
+    assert "age-mismatch" not in rules_of(["Z38.0"], age=0)
+    assert not fits_patient("Z38.0", "F", 31) and fits_patient("Z38.0", "M", 0)
+    assert not fits_patient("O80.0", "M", 30) and fits_patient("O80.0", "F", 30)
+    assert fits_patient("I21.4", "M", 60) and fits_patient("Z38.0", None, None)
+
+
 def test_rules_sex_age_from_uk_metadata(fresh_home, fixtures_dir):
     import_file(fixtures_dir / "icd10_metadata.tsv")
     reset_terminology()
