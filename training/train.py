@@ -89,25 +89,10 @@ def _build_base_data(cfg: TrainConfig) -> tuple[list[Episode], list[Episode], li
     trdev = list(generate_episodes(d.n_train + d.n_dev, seed=d.train_seed, forms="train", **kw))
     test = list(generate_episodes(d.n_test, seed=d.test_seed, forms="test", **kw))
     if d.apply_coding_policy:
-        trdev, test = _under_policy(trdev), _under_policy(test)
+        from autocoder.model.policy import recode_under_policy
+
+        trdev, test = recode_under_policy(trdev), recode_under_policy(test)
     return trdev[:d.n_train], trdev[d.n_train:], test
-
-
-def _under_policy(eps: list[Episode]) -> list[Episode]:
-    """Synthetic gold recoded under the active local coding policy (configs/coding_policy.yaml): the
-    generator follows general NHS usage (F17.1 for current smokers, Z95/Z96 status codes, O80-O84), the
-    policy says what this trust records; training, fusion fitting and the test figures then all follow
-    the policy the pipeline applies at prediction time."""
-    from autocoder.model.policy import filter_gold, load_policy
-
-    policy = load_policy()
-    out = []
-    for e in eps:
-        dx = filter_gold(list(e.diagnoses or []), "icd10", policy)
-        pr = filter_gold(list(e.procedures or []), "opcs4", policy)
-        out.append(e if (dx, pr) == (list(e.diagnoses or []), list(e.procedures or []))
-                   else e.model_copy(update={"diagnoses": dx or list(e.diagnoses or [])[:1], "procedures": pr}))
-    return out
 
 
 def episode_labels(ep: Episode) -> list[str]:

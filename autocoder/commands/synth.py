@@ -22,6 +22,9 @@ def synth(
                                        help="Gold for ?/query/possible/suspected: main_only (coded only as main "
                                             "condition), never, always."),
     no_hes: bool = typer.Option(False, "--no-hes", help="Ignore the shared HES usage prior; use the committed weights."),
+    under_policy: bool = typer.Option(False, "--under-policy",
+                                      help="Recode the gold under the local coding policy (configs/coding_policy.yaml), "
+                                           "as training does: the test split then scores what the pipeline may suggest."),
 ) -> None:
     """Generate synthetic NHS discharge summaries with gold ICD-10/OPCS-4 codes and entity spans."""
     from autocoder.io import write_jsonl
@@ -35,6 +38,10 @@ def synth(
                                  param_hint="--uncertain-gold")
     eps = generate_episodes(n, seed=seed, forms=forms, form_split_seed=form_split_seed, holdout_fraction=holdout,
                             uncertain_gold=uncertain_gold, use_hes=not no_hes)
+    if under_policy:
+        from autocoder.model.policy import recode_under_policy
+
+        eps = recode_under_policy(list(eps))
     out.parent.mkdir(parents=True, exist_ok=True)
     k = write_jsonl(out, eps)
     typer.echo(f"wrote {k} episodes to {out}", err=True)

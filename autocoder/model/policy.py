@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from autocoder import paths
 from autocoder.errors import ConfigError
 from autocoder.model.fusion import Cand, Decision
+from autocoder.schemas import Episode
 
 DEFAULT_POLICY = paths.CONFIG_DIR / "coding_policy.yaml"
 
@@ -240,4 +241,21 @@ def filter_gold(codes: list[str], system: str, policy: CodingPolicy) -> list[str
             out.append(c)
     if system == "opcs4" and out and _is_qualifier(out[0]):
         return []
+    return out
+
+
+def recode_under_policy(eps: list[Episode], policy: CodingPolicy | None = None) -> list[Episode]:
+    """Synthetic gold recoded under the local coding policy (default: the active one, see load_policy).
+
+    Why: the generator follows general NHS usage (F17.1 for current smokers, Z95/Z96 status codes,
+    O80-O84), the policy says what this trust records. Training, fusion fitting and every synthetic
+    test figure must follow the policy the pipeline applies at prediction time, or the model is scored
+    on codes it is told never to suggest. An episode left with no diagnosis keeps its original first."""
+    policy = policy or load_policy()
+    out = []
+    for e in eps:
+        dx = filter_gold(list(e.diagnoses or []), "icd10", policy)
+        pr = filter_gold(list(e.procedures or []), "opcs4", policy)
+        out.append(e if (dx, pr) == (list(e.diagnoses or []), list(e.procedures or []))
+                   else e.model_copy(update={"diagnoses": dx or list(e.diagnoses or [])[:1], "procedures": pr}))
     return out

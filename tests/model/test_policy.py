@@ -7,9 +7,9 @@ import pytest
 
 from autocoder.errors import ConfigError
 from autocoder.model.fusion import Cand, Decision
-from autocoder.model.policy import CodingPolicy, filter_gold, load_policy
+from autocoder.model.policy import CodingPolicy, filter_gold, load_policy, recode_under_policy
 from autocoder.model.policy import apply_policy as apply
-from autocoder.schemas import Entity
+from autocoder.schemas import Entity, Episode
 
 
 def _c(code, system, start=0, end=4):
@@ -67,6 +67,16 @@ def test_filter_gold_recodes_training_gold_under_the_policy():
     assert filter_gold(["I21.4", "F17.1", "I10"], "icd10", POLICY) == ["I21.4", "I10"]
     assert filter_gold(["X33.2", "Z94.2", "W46.1", "Z94.3"], "opcs4", POLICY) == ["W46.1", "Z94.3"]
     assert filter_gold(["Y98.1"], "opcs4", POLICY) == []
+
+
+def test_recode_under_policy_rewrites_episode_gold_and_keeps_a_primary():
+    eps = [Episode(id="a", text="t", diagnoses=["I21.4", "F17.1"], procedures=["X33.2", "K75.1"]),
+           Episode(id="b", text="t", diagnoses=["F17.1"], procedures=[]),
+           Episode(id="c", text="t", diagnoses=["I10"], procedures=[])]
+    a, b, c = recode_under_policy(eps, POLICY)
+    assert (a.diagnoses, a.procedures) == (["I21.4"], ["K75.1"])
+    assert b.diagnoses == ["F17.1"]          # nothing left: the original primary stays
+    assert c is eps[2]                       # untouched episodes are not copied
 
 
 def test_default_policy_file_loads_and_bad_policy_names_the_file(tmp_path):
