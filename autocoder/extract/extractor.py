@@ -55,7 +55,8 @@ _QUALIFIER_BRACKET = re.compile(r"([^()]+?)\s*\(\s*([A-Za-z-]+(?:\s+[A-Za-z-]+){
 _BRACKET_QUALIFIERS = frozenset(["permanent", "paroxysmal", "persistent", "longstanding", "long-standing",
                                  "bilateral", "unilateral", "left", "right", "acute", "chronic", "recurrent",
                                  "primary", "secondary", "severe", "moderate", "mild", "complete", "incomplete",
-                                 "partial", "total", "displaced", "undisplaced", "non-displaced", "open", "closed"])
+                                 "partial", "total", "displaced", "undisplaced", "non-displaced", "open", "closed",
+                                 "anterior", "inferior", "posterior", "lateral", "anterolateral", "inferolateral"])
 _PAREN_INNER = re.compile(r"\(([^()]{3,60})\)")
 _SPACED_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 _JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by|from)\s+(?:an?\s+)?", re.IGNORECASE)
@@ -140,12 +141,15 @@ class Extractor:
         self.cfg = cfg
         self.ner_model_dir = ner_model_dir
         if ner_model_dir is not None and cfg.ner.enabled:
-            from autocoder.extract import tokenizer as _tok  # noqa: F401  (registers our tokenizer)
+            from autocoder.extract import tokenizer as _tok  # also registers our tokenizer
 
             if not (Path(ner_model_dir) / "config.cfg").exists():
                 raise ModelNotFoundError(f"no spaCy NER model in {ner_model_dir} (expected config.cfg from "
                                          "`autocoder train-ner --out DIR`)")
             self.nlp: Language = spacy.load(ner_model_dir)
+            # the bundle's saved tokenizer carries the exceptions of its training day; the current
+            # tokenizer_exceptions.txt wins, so a kept-whole token ("N-STEMI") needs no retraining
+            _tok.customise_tokenizer(self.nlp)
             if cfg.ner.fast_gemm:
                 from autocoder.extract.ner import use_fast_ops
 

@@ -941,7 +941,8 @@ class TerminologyIndex:
                 continue
             if t in self.idf:
                 q[t] = max(q.get(t, 0.0), self.idf[t])
-            elif len(t) >= 4 and t.isalpha():
+            elif len(t) >= 4 and t.isalpha() and t not in _common_words():
+                # (an ordinary word is never a near miss: "semi-circumferential" is not "STEMI")
                 for alt, sim in self._near(t)[:2]:
                     alt = stem(alt)
                     if alt in self.idf:

@@ -74,6 +74,17 @@ class SectionDetector:
             raise ConfigError(f"section aliases {path}: expected a mapping category -> list of headings")
         return cls(data)
 
+    @staticmethod
+    def _first_line_of_known_section(text: str, hits: dict[int, tuple[int, int, str, str]], h0: int) -> bool:
+        """True when the ALL-CAPS line at h0 is the first line under a known heading that had nothing
+        after its colon: then it is that section's content ("Primary diagnosis:" / "RCA STEMI",
+        "PRIMARY DX" / "N-STEMI"), not a new heading of its own."""
+        before = [h for h in hits.values() if h[0] < h0]
+        if not before:
+            return False
+        _, body, cat, _ = max(before)
+        return cat != "other" and not text[body:h0].strip()
+
     def detect(self, text: str) -> list[Section]:
         hits: dict[int, tuple[int, int, str, str]] = {}
         for rx in (self._line_re, self._inline_re):
@@ -88,6 +99,8 @@ class SectionDetector:
                 continue
             if g == "h" and sum(c.isalpha() for c in m.group("h")) < 4:
                 continue
+            if g == "h" and self._first_line_of_known_section(text, hits, h0):
+                continue   # "Primary diagnosis:\nRCA STEMI": the capitals are the diagnosis, not a heading
             hits[h0] = (h0, m.end(), "other", text[h0:h1].strip())
         ordered = sorted(hits.values())
         out = []

@@ -245,8 +245,10 @@ def test_extractor_shape_patterns_keep_the_conditions_that_look_alike():
     ex = load_extractor(None)
     codes = {c.code for e in ex.extract("Known MR and raised cholesterol.") for c in e.candidates[:1]}
     assert {"I34.0", "E78.0"} <= codes, codes
-    for kept in ("AGE", "MR", "high cholesterol", "COPD GOLD 3", "acute pancreatitis", "Mrs"):
+    for kept in ("AGE", "MR", "high cholesterol", "COPD GOLD 3", "acute pancreatitis", "Mrs", "Ca lung"):
         assert ex._never.fullmatch(kept) is None, kept
+    for dropped in ("Weekly Ca", "corrected Ca 2.91", "repeat Ca"):   # calcium checks, not cancers
+        assert ex._never.fullmatch(dropped) is not None, dropped
 
 
 def test_extractor_a_bad_shape_pattern_is_a_config_error_naming_the_line(tmp_path):

@@ -117,6 +117,7 @@ def test_lexicon_spelling_fixes_slips_but_not_ordinary_words(index):
 def test_lexicon_trimming_keeps_the_diagnosis_word_and_adds_siblings(index):
     assert _top(index, "dengue fever")[0].startswith("A97")   # not "fever" R50.9 after dropping "dengue"
     assert _top(index, "bilateral pneumonia")[0] == "J18.9"
+    assert not _top(index, "semi")     # an ordinary word is no near miss of "STEMI"
     top = _top(index, "CKD")
     assert top[0] == "N18.9" and sum(c.startswith("N18.") for c in top[1:4]) == 3   # stages follow N18.9
 

@@ -38,6 +38,18 @@ def test_sections_inline_and_spans(detector):
     assert secs[0].end == secs[1].start
 
 
+def test_sections_capitals_under_an_empty_known_heading_are_its_content(detector):
+    """'Primary diagnosis:' then 'RCA STEMI' on its own line: the capitals are the diagnosis, not a new
+    heading of category other (the primary's diagnosis section was lost and another code went first)."""
+    for text in ("Primary diagnosis:\nRCA STEMI\nSecondary dx:\n1) COPD", "PRIMARY DX\nN-STEMI\nOTHER DIAGNOSES\n- AKI"):
+        secs = detector.detect(text)
+        assert [s.category for s in secs] == ["diagnosis", "diagnosis"], text
+        assert section_at(secs, text.index("STEMI")).category == "diagnosis"
+    # an ALL-CAPS line after a heading that has text of its own still ends the section
+    secs = detector.detect("Diagnosis: sepsis\nWARD COURSE NOTES\nnil")
+    assert [s.category for s in secs] == ["diagnosis", "other"]
+
+
 def test_sections_not_fooled_by_sentences(detector):
     text = "History of falls is noted.\nThe plan was discussed"
     assert detector.detect(text) == []

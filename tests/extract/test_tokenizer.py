@@ -15,6 +15,7 @@ import pytest
     ("PE/DVT", ["PE", "/", "DVT"]),
     ("AKI;HTN", ["AKI", ";", "HTN"]),
     ("BP 120/80", ["BP", "120/80"]),
+    ("known N-STEMI", ["known", "N-STEMI"]),   # tokenizer_exceptions.txt: not "N" "-" "STEMI"
 ])
 def test_tokenizer_clinical_cases(clinical_nlp, text, expected):
     assert [t.text for t in clinical_nlp(text)] == expected
