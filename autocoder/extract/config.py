@@ -39,10 +39,12 @@ class SentenceConfig(_Strict):
 
 class SectionConfig(_Strict):
     aliases: str = Field("extract/section_aliases.yaml", description="category -> heading aliases")
-    semantics: dict[str, Literal["family", "history_unless_chronic", "historical", "hypothetical"]] = Field(
+    semantics: dict[str, Literal["family", "history_unless_chronic", "historical", "hypothetical", "uncertain",
+                                 "negated"]] = Field(
         default_factory=lambda: {"family_history": "family",
                                  "past_medical_history": "history_unless_chronic",
-                                 "past_surgical_history": "historical"},
+                                 "past_surgical_history": "historical",
+                                 "differential": "uncertain", "excluded": "negated"},
         description="assertion implied by a section; see autocoder.extract.context")
 
 

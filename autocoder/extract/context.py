@@ -220,6 +220,11 @@ class AssertionContext:
             a.historical = True
         elif rule == "hypothetical":
             a.hypothetical = True
+        elif rule == "uncertain" and not a.negated:
+            a.uncertain = True       # a differential is a possibility (one "confirmed" later is coded
+                                     # from its other mentions)
+        elif rule == "negated":
+            a.negated = True
         elif rule == "history_unless_chronic" and span.label_ == "PROCEDURE" \
                 and not _STATUS.search(text, span.start_char, span.end_char):
             a.historical = True      # an operation listed in PMH was not done this episode

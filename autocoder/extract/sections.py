@@ -19,7 +19,7 @@ from autocoder.errors import ConfigError
 SECTION_CATEGORIES = (
     "presenting_complaint", "history", "past_medical_history", "past_surgical_history", "diagnosis",
     "procedures", "investigations", "examination", "medications", "plan", "allergies",
-    "social_history", "family_history", "other",
+    "social_history", "family_history", "differential", "excluded", "other",
 )
 
 #: Sections that are usually one line ("FH: mother - breast ca"): when the heading has text on its

@@ -277,7 +277,7 @@ PRIMARY_CUE = re.compile(
     r"(?:admitted|admission|presented|presenting|came in|brought in|referred)\s+(?:\w+\s+){0,3}?(?:with|due to|for)"
     r"|(?:diagnosed|diagnosis)\s+(?:with|of|was|is)|(?:felt|thought|considered|confirmed)\s+to\s+(?:be|represent|have)"
     r"|(?:represented|in keeping with|consistent with|secondary to|treated (?:as|for)|working diagnosis|impression)"
-    r"|\bwe\s+diagnosed\b|\b(?:confirmed|showed|revealed|demonstrated)\s+(?:an?\s+|the\s+)?"
+    r"|\bwe\s+diagnosed\b|\b(?:confirmed|confirming|confirms|showed|revealed|demonstrated)\s+(?:an?\s+|the\s+)?"
     # ... up to three qualifying words may come between ("showed an established left MCA infarct")
     r"(?:(?!(?:and|or|with|no|not|of|but|nil)\s)[A-Za-z][\w-]*\s+){0,3}$",
     re.IGNORECASE)

@@ -242,7 +242,7 @@ def organism_codes(d: Decision, text: str) -> Decision:
     return replace(d, diagnoses=out)
 
 
-_CLAUSE_START = re.compile(r"[,;:()]|\b(?:but|and|with)\b", re.IGNORECASE)
+_CLAUSE_START = re.compile(r"[,;:()]|\.\s|\b(?:but|and|with)\b", re.IGNORECASE)
 _NEG_BEFORE = re.compile(r"\b(?:no|not|non|without|nil|never|negative\s+for|ruled\s+out|exclud\w*)\b|\bnon-\s*$",
                          re.IGNORECASE)
 _NEG_AFTER = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:excluded|ruled\s+out|not\s+(?:seen|present|found)|absent)\b",
@@ -254,6 +254,18 @@ def _sentence(text: str, e: Entity) -> str:
     s0 = max((m.end() for m in _SENTENCE_END.finditer(text, 0, e.start)), default=0)
     end = _SENTENCE_END.search(text, e.end)
     return text[s0:end.start() if end else len(text)]
+
+
+_PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
+
+
+def _paragraph(text: str, e: Entity, limit: int = 600) -> str:
+    """An operation's own paragraph, from its sentence to the next blank line (at most `limit` chars):
+    an operation note states the detail in the sentences after the name ("OGD 17/04: ulcer with a
+    visible vessel. Adrenaline injected around the base")."""
+    s0 = max((m.end() for m in _SENTENCE_END.finditer(text, 0, e.start)), default=0)
+    end = _PARAGRAPH_END.search(text, e.end, min(len(text), e.end + limit))
+    return text[s0:end.start() if end else min(len(text), e.end + limit)]
 
 
 def _affirmed(rx: re.Pattern, sent: str) -> bool:
@@ -270,7 +282,8 @@ def _affirmed(rx: re.Pattern, sent: str) -> bool:
 def combine_codes(d: Decision, text: str, system: str = "icd10") -> Decision:
     """Combination categories (codes/data/combinations.tsv): a kept code becomes the code that names its
     complication when the mention's own sentence states it, and the codes it absorbs go. For OPCS-4
-    (codes/data/procedure_combinations.tsv) the same for the detail of an operation ("PCI ... 2 x DES")."""
+    (codes/data/procedure_combinations.tsv) the same for the detail of an operation ("PCI ... 2 x DES"),
+    read in the operation's paragraph (an operation note's detail follows the name)."""
     from autocoder.codes.rules import combination_table
 
     table = combination_table(system)
@@ -281,7 +294,8 @@ def combine_codes(d: Decision, text: str, system: str = "icd10") -> Decision:
     codes = {c.code for c, _ in items}
     for c, p in items:
         rows = [r for r in table if c.code in r.codes]
-        sents = [_sentence(text, e) for e in c.present] if rows else []
+        scope = _sentence if system == "icd10" else _paragraph
+        sents = [scope(text, e) for e in c.present] if rows else []
         row = next((r for r in rows if any(all(_affirmed(rx, s) for rx in r.cues) for s in sents)), None)
         if row is None:
             out.append((c, p))

@@ -203,3 +203,15 @@ def test_procedure_combinations_leave_an_operation_alone_without_its_detail_or_w
     assert proc_coded("G45.9", "OGD: clean-based ulcer, no injection needed.", "OGD") == ["G45.9"]
     assert proc_coded("J38.1", "ERCP sphincterotomy and stone extraction; no stent.", "ERCP sphincterotomy") \
         == ["J38.1"]
+
+
+def test_procedure_combinations_read_the_operation_paragraph_not_only_its_sentence():
+    """An operation note gives the detail in the sentences after the name; the next paragraph is not read."""
+    note = "OGD 17/04: ulcer with a visible vessel. No varices. Adrenaline injected around the base.\n\nPlan: PPI."
+    assert proc_coded("G45.9", note, "OGD") == ["G43.6"]
+    assert proc_coded("G45.9", "OGD 17/04: mild gastritis.\n\nAdrenaline injected for anaphylaxis in ED.", "OGD") \
+        == ["G45.9"]
+    assert proc_coded("T30.9", "Operation: laparotomy - a single dense band causing obstruction; band divided.",
+                      "laparotomy") == ["T41.3"]
+    assert proc_coded("T30.9", "Operation: laparotomy - no adhesions, perforated ulcer oversewn.", "laparotomy") \
+        == ["T30.9"]
