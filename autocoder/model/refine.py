@@ -54,8 +54,14 @@ def is_unspecified(code: str, title: str) -> bool:
     return code.endswith(".9") or ("unspecified" in t and " with " not in t)
 
 
+def _is_other(title: str) -> bool:
+    return title.lower().startswith("other ")
+
+
 def prefer_specific(d: Decision, title: Callable[[str, str], str]) -> Decision:
-    """Drop unspecified ICD-10 codes that have a specific, mentioned sibling (kept or only ranked)."""
+    """Drop unspecified ICD-10 codes that have a specific, mentioned sibling (kept or only ranked), and
+    a secondary 'Other X' code beside a kept specific sibling (the residual category of the same
+    condition, read from a shorter mention of it)."""
     kept = list(d.diagnoses)
     if not kept:
         return d
@@ -86,6 +92,11 @@ def prefer_specific(d: Decision, title: Callable[[str, str], str]) -> Decision:
                 out.append((best[0], max(best[1], p)))
                 used.add(best[0].code)
                 continue
+        elif i > 0 and _is_other(title(c.code, "icd10")) and any(
+                s.code != c.code and s.code[:3] == c.code[:3] and s.present
+                and not _is_other(title(s.code, "icd10")) and not is_unspecified(s.code, title(s.code, "icd10"))
+                for s, _ in kept):
+            continue                    # "Other giant cell arteritis" (GCA) beside GCA with PMR: one condition
         out.append((c, p))
         used.add(c.code)
     return replace(d, diagnoses=out)

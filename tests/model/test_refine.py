@@ -57,6 +57,18 @@ def test_refine_unspecified_dropped_when_specific_sibling_already_kept():
     assert [c.code for c, _ in d.diagnoses] == ["I63.4", "I64"]
 
 
+def test_refine_other_sibling_dropped_beside_a_kept_specific_one_but_not_as_primary():
+    """'GCA' gives M31.6 (Other giant cell arteritis) beside 'GCA with PMR' M31.5: one condition."""
+    text = "Giant cell arteritis with polymyalgia rheumatica. Treat as GCA."
+    titles = {"M31.5": "Giant cell arteritis with polymyalgia rheumatica", "M31.6": "Other giant cell arteritis"}
+    spec = cand("M31.5", present=[ent(text, "Giant cell arteritis with polymyalgia rheumatica")])
+    other = cand("M31.6", present=[ent(text, "GCA")])
+    d = prefer_specific(decision([(spec, 0.9), (other, 0.7)]), lambda c, s: titles.get(c, ""))
+    assert [c.code for c, _ in d.diagnoses] == ["M31.5"]
+    d = prefer_specific(decision([(other, 0.9), (spec, 0.7)]), lambda c, s: titles.get(c, ""))
+    assert [c.code for c, _ in d.diagnoses] == ["M31.6", "M31.5"]   # the primary is the ranker's call
+
+
 def test_refine_sibling_without_its_own_mention_never_replaces():
     text = "Type 1 diabetes."
     unspec = cand("E10.9", present=[ent(text, "Type 1 diabetes")])
