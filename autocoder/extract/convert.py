@@ -10,7 +10,7 @@ from collections.abc import Callable
 from spacy.tokens import Doc, Span
 
 from autocoder.extract.context import AssertionContext
-from autocoder.extract.sections import Section, section_at
+from autocoder.extract.sections import Section, inline_section, section_at
 from autocoder.schemas import Candidate, Entity
 
 SOURCE_KEY = "autocoder_span_source"
@@ -32,6 +32,8 @@ def span_to_entity(span: Span, sections: list[Section], context: AssertionContex
                    text: str | None = None) -> Entity:
     sec = section_at(sections, span.start_char)
     section = sec.category if sec else None
+    if text is not None:
+        section = inline_section(text, span.start_char, section)
     mention = text[span.start_char:span.end_char] if text is not None else span.text
     cands = candidates_for(mention, span.label_)
     a = context.assertion(span, section, text)

@@ -125,3 +125,30 @@ def section_at(sections: list[Section], offset: int) -> Section | None:
     if found is not None and offset >= found.end:
         return None   # after a one-line section, before the next heading
     return found
+
+
+#: A narrative letter's past medical history inside a sentence: "who has a background of gout, IHD and
+#: PAD", "Known to have hiatal hernia", "Past history includes psoriasis". Up to 100 characters of the
+#: same sentence may separate the cue from the mention (a list of comorbidities), unless the sentence
+#: turns to the admission in between.
+_INLINE_BACKGROUND = re.compile(
+    r"(?:\bbackground\s+(?:of|includes?)|\bknown\s+to\s+have|\bpast\s+(?:medical\s+)?history\s+(?:includes?|of)"
+    r"|\bmedical\s+history\s+(?:includes?|of)|\bPMH\s+(?:includes?|of)|\bcomorbidit(?:y|ies)\s+(?:includes?|of)"
+    r"|\bco-?morbidities\s+are|\blives\s+with)\b"
+    # ... and the sentence has not moved on to this admission ("... and was admitted with syncope")
+    r"(?:(?!\b(?:admitted|admission|presented|presenting|presents|brought|came|referred|developed|now|today)\b)"
+    r"[^.;:\n]){0,100}$", re.IGNORECASE)
+#: Sections whose own meaning wins over an inline background cue.
+_KEEP_SECTION = frozenset(["past_medical_history", "past_surgical_history", "family_history", "social_history",
+                           "medications", "allergies", "diagnosis", "differential", "excluded"])
+
+
+def inline_section(text: str, start: int, section: str | None) -> str | None:
+    """The section a mention is read in: its heading's, or past_medical_history when the sentence
+    introduces it as background ("has a background of hiatal hernia and was admitted with syncope").
+    Why: narrative letters carry the comorbidities in prose; read as history they take the PMH
+    semantics (chronic = current comorbidity, an old operation = historical) and are not the primary."""
+    if section in _KEEP_SECTION:
+        return section
+    return "past_medical_history" if _INLINE_BACKGROUND.search(text, max(0, start - 160), start) else section
+

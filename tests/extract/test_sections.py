@@ -57,3 +57,15 @@ def test_sections_not_fooled_by_sentences(detector):
 
 def test_sections_alias_file_uses_known_categories(detector):
     assert set(detector.alias_to_cat.values()) <= set(SECTION_CATEGORIES)
+
+
+def test_inline_background_in_a_sentence_reads_as_past_medical_history():
+    from autocoder.extract.sections import inline_section
+
+    text = "She has a background of gout and IHD and was admitted with chest pain. Known to have AF."
+    assert inline_section(text, text.index("gout"), None) == "past_medical_history"
+    assert inline_section(text, text.index("IHD"), "history") == "past_medical_history"
+    assert inline_section(text, text.index("chest pain"), None) is None          # the admission, not background
+    assert inline_section(text, text.index("AF"), None) == "past_medical_history"
+    assert inline_section(text, text.index("gout"), "diagnosis") == "diagnosis"   # a heading's meaning wins
+    assert inline_section("Admitted with a 3-day history of cough.", 30, None) is None
