@@ -215,3 +215,7 @@ def test_procedure_combinations_read_the_operation_paragraph_not_only_its_senten
                       "laparotomy") == ["T41.3"]
     assert proc_coded("T30.9", "Operation: laparotomy - no adhesions, perforated ulcer oversewn.", "laparotomy") \
         == ["T30.9"]
+
+
+def test_combinations_a_misspelt_haemorrhage_still_names_the_bleeding_ulcer():
+    assert coded("K26.9", "Upper GI haemorrage from duodenal ulcer.", "duodenal ulcer") == ["K26.4"]
