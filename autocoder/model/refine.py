@@ -260,9 +260,13 @@ _NEG_AFTER = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:excluded|ruled\s+out|not\s+(?:s
                         re.IGNORECASE)
 
 
+def _sentence_start(text: str, e: Entity) -> int:
+    return max((m.end() for m in _SENTENCE_END.finditer(text, 0, e.start)), default=0)
+
+
 def _sentence(text: str, e: Entity) -> str:
     """The sentence (or list line) holding a mention: where its complication words are looked for."""
-    s0 = max((m.end() for m in _SENTENCE_END.finditer(text, 0, e.start)), default=0)
+    s0 = _sentence_start(text, e)
     end = _SENTENCE_END.search(text, e.end)
     return text[s0:end.start() if end else len(text)]
 
@@ -274,9 +278,8 @@ def _paragraph(text: str, e: Entity, limit: int = 600) -> str:
     """An operation's own paragraph, from its sentence to the next blank line (at most `limit` chars):
     an operation note states the detail in the sentences after the name ("OGD 17/04: ulcer with a
     visible vessel. Adrenaline injected around the base")."""
-    s0 = max((m.end() for m in _SENTENCE_END.finditer(text, 0, e.start)), default=0)
     end = _PARAGRAPH_END.search(text, e.end, min(len(text), e.end + limit))
-    return text[s0:end.start() if end else min(len(text), e.end + limit)]
+    return text[_sentence_start(text, e):end.start() if end else min(len(text), e.end + limit)]
 
 
 def _affirmed(rx: re.Pattern, sent: str) -> bool:
