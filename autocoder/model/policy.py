@@ -254,8 +254,7 @@ def recode_under_policy(eps: list[Episode], policy: CodingPolicy | None = None) 
     policy = policy or load_policy()
     out = []
     for e in eps:
-        dx = filter_gold(list(e.diagnoses or []), "icd10", policy)
-        pr = filter_gold(list(e.procedures or []), "opcs4", policy)
-        out.append(e if (dx, pr) == (list(e.diagnoses or []), list(e.procedures or []))
-                   else e.model_copy(update={"diagnoses": dx or list(e.diagnoses or [])[:1], "procedures": pr}))
+        dx0, pr0 = list(e.diagnoses or []), list(e.procedures or [])
+        dx, pr = filter_gold(dx0, "icd10", policy), filter_gold(pr0, "opcs4", policy)
+        out.append(e if (dx, pr) == (dx0, pr0) else e.model_copy(update={"diagnoses": dx or dx0[:1], "procedures": pr}))
     return out
