@@ -203,6 +203,7 @@ class Cand:
     main_rank: int | None = None        # order of first present mention outside PMH/family/social/medication
     cue_rank: int | None = None         # order of first present mention introduced by a main-condition cue
     proc_rank: int | None = None        # order of first present, well-matched operation in a Procedures-type section
+    join_rank: int = 0                  # place among the conditions of its first joined mention ("X with Y": X 0, Y 1)
 
     @property
     def key(self) -> str:
@@ -218,6 +219,12 @@ class Cand:
     @property
     def is_suppressed(self) -> bool:
         return bool(self.suppressed) and not self.present
+
+    @property
+    def only_background(self) -> bool:
+        """Every present mention is in a past-history / context section (the only_pmh feature)."""
+        kinds = {section_kind(e.section) for e in self.present}
+        return bool(kinds) and kinds <= {"pmh", "context"}
 
     @property
     def uncertain_only(self) -> bool:
@@ -242,7 +249,7 @@ class Cand:
             1.0 if self.present and all(e.label == "SYMPTOM" for e in self.present) else 0.0,
             float("presentation" in kinds), float("other" in kinds),
             1.0 / (1 + self.main_rank) if self.main_rank is not None else 0.0,
-            1.0 if kinds and kinds <= {"pmh", "context"} else 0.0,
+            1.0 if self.only_background else 0.0,
             oov * self.max_match, oov * float("diagnosis" in kinds),
             oov * (1.0 / (1 + self.best_rank) if self.best_rank is not None else 0.0),
         ]
@@ -334,6 +341,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                      and ent.candidates[0].score >= cfg.diagnosis_section_min_match
                      and ent.candidates[0].code[:1] not in "YZ")
         seen_here: set[str] = set()
+        joined_order = [x.code for x in ent.candidates if ":joined-" in x.source]
         for crank, cand in enumerate(sorted(ent.candidates, key=lambda c: -c.score)[:cfg.per_entity_candidates]):
             if cand.score < cfg.min_match_score:
                 continue
@@ -375,6 +383,8 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                     c.first_rank = rank_by_label.get(ent.label, 0)
                 if c.diag_rank is None and in_diag:
                     c.diag_rank = diag_rank_by_label.get(ent.label, 0)
+                    if ":joined-" in cand.source:
+                        c.join_rank = joined_order.index(cand.code) if cand.code in joined_order else 0
                 if c.main_rank is None and in_main:
                     c.main_rank = main_rank_n
                 if c.cue_rank is None and cued:
@@ -522,7 +532,10 @@ class FusionModel:
                     continue
             if system == "icd10" and self.cfg.prefer_definitive_primary:
                 definitive = [(c, p) for c, p in pool if self._definitive(c)]
-                if any(p >= self.thresholds.get(system, 0.5) for _, p in definitive):
+                # a kept definitive condition the letter names only as background ("asthma" under
+                # Background) does not make the admission's symptom ("collapse - likely vasovagal
+                # syncope") give way to a poorly matched definitive code
+                if any(p >= self.thresholds.get(system, 0.5) and not c.only_background for c, p in definitive):
                     pool = definitive
             s = self._primary_scores(system, [c for c, _ in pool], [p for _, p in pool])
             primary = pool[int(np.argmax(s))]
@@ -530,8 +543,8 @@ class FusionModel:
                 listed = self._listed_first(pool, "diag_rank")
                 if not listed and self.cfg.primary_from_cue:
                     listed = self._listed_first(pool, "cue_rank")
-                if listed:
-                    primary = max(listed, key=lambda t: t[1])
+                if listed:   # "Leptospirosis (Weil's disease) with acute kidney injury": the first named
+                    primary = min(listed, key=lambda t: (t[0].join_rank, -t[1]))
             if system == "opcs4" and self.cfg.primary_procedure_from_section:
                 listed = self._listed_first(pool, "proc_rank", definitive=False)
                 if listed:

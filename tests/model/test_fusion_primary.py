@@ -155,3 +155,46 @@ def test_fusion_main_condition_cues_include_a_confirming_test_and_we_diagnosed()
     # the qualifying words may not run across a list ("showed raised CRP and AKI": AKI is not cued)
     text = "Bloods showed raised CRP and AKI."
     assert not has_primary_cue(text, text.index("AKI"))
+
+
+def _mention_cand(code: str, text: str, section: str, p: float, head: float) -> Cand:
+    from autocoder.schemas import Entity
+
+    e = Entity(text=text, start=0, end=len(text), label="DIAGNOSIS", section=section)
+    return Cand(code=code, system="icd10", clf_prob=p, primary_head=head, present=[e], max_match=1.0)
+
+
+def test_fusion_background_condition_does_not_displace_the_admissions_symptom():
+    """Asthma under Background is kept, but it is not the admission's condition: the collapse (R55) leads,
+    not a poorly supported definitive code such as pulmonary collapse (J98.1)."""
+    model = FusionModel(FusionConfig())
+    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+    cands = [_mention_cand("R55", "collapse", "diagnosis", 0.86, 0.8),
+             _mention_cand("J45.9", "asthma", "past_medical_history", 0.98, 0.1),
+             _mention_cand("J98.1", "collapse", "diagnosis", 0.0, 0.0)]
+    d = model.decide(cands, probs=[0.86, 0.98, 0.0])
+    assert [c.code for c, _ in d.diagnoses][:2] == ["R55", "J45.9"]
+    # the same asthma named in the admission's own story does make a definitive primary
+    cands[1] = _mention_cand("J45.9", "asthma", "diagnosis", 0.98, 0.1)
+    d = model.decide(cands, probs=[0.86, 0.98, 0.0])
+    assert d.diagnoses[0][0].code == "J45.9"
+
+
+def test_fusion_first_condition_of_a_joined_diagnosis_is_the_primary():
+    """'Leptospirosis (Weil's disease) with acute kidney injury' heads the Diagnosis list: the condition named
+    first leads even though the classifier is surer of the acute kidney injury."""
+    from autocoder.model.fusion import build_candidates
+    from autocoder.schemas import Candidate, Entity
+
+    phrase = "Leptospirosis with acute kidney injury"
+    text = f"Diagnosis: {phrase}."
+    s = text.index(phrase)
+    ent = Entity(text=phrase, start=s, end=s + len(phrase), label="DIAGNOSIS", section="diagnosis",
+                 candidates=[Candidate(code="A27.9", system="icd10", score=1.0, source="matcher:joined-exact"),
+                             Candidate(code="N17.9", system="icd10", score=1.0, source="matcher:joined-exact")])
+    cands = build_candidates([], None, None, None, [ent], FusionConfig(), text=text)
+    assert {c.code: c.join_rank for c in cands} == {"A27.9": 0, "N17.9": 1}
+    model = FusionModel(FusionConfig())
+    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+    probs = [0.74 if c.code == "A27.9" else 0.98 for c in cands]
+    assert model.decide(cands, probs=probs).diagnoses[0][0].code == "A27.9"
