@@ -545,11 +545,26 @@ class Extractor:
                 new = Span(doc, m.start, m.end, label=label)
                 spans.append(new)
                 sources[(new.start_char, new.end_char)] = "ner+matcher"
+            elif kind != "fuzzy" and len(over) >= 2 and _contiguous(sorted(over, key=lambda s: s.start)):
+                # the NER cut a known term in two ("Giant cell" | "arteritis with polymyalgic symptoms"):
+                # the two pieces are one mention
+                over.sort(key=lambda s: s.start)
+                for s in over:
+                    spans.remove(s)
+                    sources.pop((s.start_char, s.end_char), None)
+                new = Span(doc, min(m.start, over[0].start), max(m.end, over[-1].end), label=over[0].label_)
+                spans.append(new)
+                sources[(new.start_char, new.end_char)] = "ner+matcher"
             else:
                 for s in over:
                     if (s.start, s.end) == (m.start, m.end):
                         sources[(s.start_char, s.end_char)] = "ner+matcher"
         return sorted(filter_spans(spans), key=lambda s: s.start), sources
+
+
+def _contiguous(spans: list[Span]) -> bool:
+    """Each span starts at the token where the one before it ends (no word between the pieces)."""
+    return all(b.start == a.end for a, b in pairwise(spans))
 
 
 _MEASURE_TAIL = (r"(?:\s*(?:(?:of|was|is|at|level|levels|count|x\s*10\^?\d*|mg|mcg|micrograms?|g|"

@@ -291,3 +291,24 @@ def test_extractor_a_bracket_holding_only_a_qualifier_qualifies_the_name(extract
     assert extractor.candidates("AF (permanent)", "DIAGNOSIS")[0].code == "I48.2"
     assert extractor.candidates("AF (paroxysmal)", "DIAGNOSIS")[0].code == "I48.0"
     assert extractor.candidates("hypertension (amlodipine)", "DIAGNOSIS")[0].code == "I10"   # a drug is not one
+
+
+def test_extractor_merge_joins_ner_pieces_of_a_known_term():
+    """The NER cut "Giant cell arteritis with polymyalgic symptoms" in two ("Giant cell" was I40.1, giant cell
+    myocarditis); the exact synonym "giant cell arteritis" crossing the cut makes the pieces one mention. A fuzzy
+    match or a word between the pieces does not join them."""
+    import spacy
+    from spacy.tokens import Span
+
+    from autocoder.extract.extractor import Extractor
+
+    doc = spacy.blank("en")("Giant cell arteritis with polymyalgic symptoms")
+    ner = [Span(doc, 0, 2, label="DIAGNOSIS"), Span(doc, 2, 6, label="DIAGNOSIS")]
+    merged, sources = Extractor._merge(doc, ner, [(Span(doc, 0, 3, label="DIAGNOSIS"), "synonym")])
+    assert [s.text for s in merged] == ["Giant cell arteritis with polymyalgic symptoms"]
+    assert sources[(0, len(doc.text))] == "ner+matcher"
+    merged, _ = Extractor._merge(doc, ner, [(Span(doc, 0, 3, label="DIAGNOSIS"), "fuzzy")])
+    assert [s.text for s in merged] == ["Giant cell", "arteritis with polymyalgic symptoms"]
+    gap = [Span(doc, 0, 2, label="DIAGNOSIS"), Span(doc, 3, 6, label="DIAGNOSIS")]
+    merged, _ = Extractor._merge(doc, gap, [(Span(doc, 1, 4, label="DIAGNOSIS"), "synonym")])
+    assert [s.text for s in merged] == ["Giant cell", "with polymyalgic symptoms"]
