@@ -60,7 +60,6 @@ class CodeBook:
             log.warning("coding rules unavailable (%s): no sequencing rules or validation", exc.__class__.__name__)
             self.rules = None
         self._sided: frozenset[str] | None = None
-        self._fits: dict[tuple[str, str | None, int | None], bool] = {}
 
     def _sys(self, system: str):
         if self.term is None:
@@ -110,16 +109,10 @@ class CodeBook:
         """False for a diagnosis outside its sex / age limits (the validator's errors); True without rules."""
         if system != "icd10" or self.rules is None or not hasattr(self.rules, "fits_patient"):
             return True
-        key = (code, sex, age)
-        hit = self._fits.get(key)
-        if hit is None:
-            try:
-                hit = bool(self.rules.fits_patient(code, sex, age))
-            except Exception:  # noqa: BLE001 - an odd candidate is kept rather than coding blocked
-                hit = True
-            if len(self._fits) < 100_000:   # hundreds of candidates an episode, few distinct patients
-                self._fits[key] = hit
-        return hit
+        try:   # memoised in rules.fits_patient
+            return bool(self.rules.fits_patient(code, sex, age))
+        except Exception:  # noqa: BLE001 - an odd candidate is kept rather than coding blocked
+            return True
 
     def sequence(self, system: str, codes: list[str]) -> list[str]:
         """Rule-based order, primary kept first; never loses or invents a code."""

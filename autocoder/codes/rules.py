@@ -296,11 +296,23 @@ def fits_patient(code: str, sex: str | None, age: int | None, config: RulesConfi
 
     Why: the pipeline drops such candidates before deciding, so it never suggests a code its own
     validator would call an error (a newborn's Z38.0 on the mother's delivery record, an O code for a
-    man). Unknown codes fit: they are reported elsewhere."""
+    man). Unknown codes fit: they are reported elsewhere. With the default config the answer is memoised:
+    an episode asks it for hundreds of candidates, and a batch has few distinct (sex, age) pairs."""
+    if config is None:
+        return _fits_default(code, sex, age)
+    return _fits(code, sex, age, config)
+
+
+def _fits(code: str, sex: str | None, age: int | None, config: RulesConfig) -> bool:
     try:
-        return not _limit_problems(_canon_icd(code), sex, age, config or DEFAULT_CONFIG)
+        return not _limit_problems(_canon_icd(code), sex, age, config)
     except UnknownCodeError:
         return True
+
+
+@lru_cache(maxsize=100_000)
+def _fits_default(code: str, sex: str | None, age: int | None) -> bool:
+    return _fits(code, sex, age, DEFAULT_CONFIG)
 
 
 # ---- validation -------------------------------------------------------------------------------

@@ -528,38 +528,38 @@ class Extractor:
                ) -> tuple[list[Span], dict[tuple[int, int], str]]:
         """NER spans win, except that a matcher span which strictly contains NER span(s) replaces
         them (the NER found part of a known phrase: "exacerbation of COPD" inside "infective
-        exacerbation of COPD"); matcher spans overlapping nothing are added."""
+        exacerbation of COPD") and an exact matcher span across the cut between two touching NER spans
+        joins them (the NER cut a known term in two); matcher spans overlapping nothing are added."""
         spans: list[Span] = list(ner)
         sources = {(s.start_char, s.end_char): "ner" for s in ner}
         for m, kind in matched:
-            over = [s for s in spans if s.start < m.end and m.start < s.end]
+            over = sorted((s for s in spans if s.start < m.end and m.start < s.end), key=lambda s: s.start)
             if not over:
                 spans.append(m)
                 sources[(m.start_char, m.end_char)] = f"matcher:{kind}"
             elif all(m.start <= s.start and s.end <= m.end for s in over) and \
                     any((s.start, s.end) != (m.start, m.end) for s in over):
                 label = over[0].label_ if len(over) == 1 else m.label_
-                for s in over:
-                    spans.remove(s)
-                    sources.pop((s.start_char, s.end_char), None)
-                new = Span(doc, m.start, m.end, label=label)
-                spans.append(new)
-                sources[(new.start_char, new.end_char)] = "ner+matcher"
-            elif kind != "fuzzy" and len(over) >= 2 and _contiguous(sorted(over, key=lambda s: s.start)):
+                _replace(spans, sources, over, Span(doc, m.start, m.end, label=label))
+            elif kind != "fuzzy" and len(over) >= 2 and _contiguous(over):
                 # the NER cut a known term in two ("Giant cell" | "arteritis with polymyalgic symptoms"):
                 # the two pieces are one mention
-                over.sort(key=lambda s: s.start)
-                for s in over:
-                    spans.remove(s)
-                    sources.pop((s.start_char, s.end_char), None)
-                new = Span(doc, min(m.start, over[0].start), max(m.end, over[-1].end), label=over[0].label_)
-                spans.append(new)
-                sources[(new.start_char, new.end_char)] = "ner+matcher"
+                _replace(spans, sources, over, Span(doc, min(m.start, over[0].start), max(m.end, over[-1].end),
+                                                    label=over[0].label_))
             else:
                 for s in over:
                     if (s.start, s.end) == (m.start, m.end):
                         sources[(s.start_char, s.end_char)] = "ner+matcher"
         return sorted(filter_spans(spans), key=lambda s: s.start), sources
+
+
+def _replace(spans: list[Span], sources: dict[tuple[int, int], str], pieces: list[Span], new: Span) -> None:
+    """`new` (found by NER and matcher together) takes the place of `pieces` in `spans` and `sources`."""
+    for s in pieces:
+        spans.remove(s)
+        sources.pop((s.start_char, s.end_char), None)
+    spans.append(new)
+    sources[(new.start_char, new.end_char)] = "ner+matcher"
 
 
 def _contiguous(spans: list[Span]) -> bool:

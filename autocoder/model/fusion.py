@@ -384,7 +384,7 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
                 if c.diag_rank is None and in_diag:
                     c.diag_rank = diag_rank_by_label.get(ent.label, 0)
                     if ":joined-" in cand.source:
-                        c.join_rank = joined_order.index(cand.code) if cand.code in joined_order else 0
+                        c.join_rank = joined_order.index(cand.code)
                 if c.main_rank is None and in_main:
                     c.main_rank = main_rank_n
                 if c.cue_rank is None and cued:
