@@ -701,7 +701,15 @@ def simulate_oov(episodes_cands: Sequence[Sequence[Cand]], share: float,
     return out, len(masked)
 
 
+# where a mention comes in the letter says which condition is the main one only as far as the mention is
+# really that code: a weak match named first ("L adnexal mass" -> C69.8 at 0.33) must not outrank a sure code
+_RANK_FEATURES = ("first_mention_inv", "diag_rank_inv", "main_rank_inv", "best_rank_inv")
+
+
 def _primary_features(c: Cand, p: float) -> list[float]:
     f = dict(zip(FEATURES, c.features()))
     f["fused"] = float(p)
+    strength = math.sqrt(min(1.0, c.max_match))   # sqrt: a qualified mention (0.5-0.6) keeps most of its place
+    for name in _RANK_FEATURES:
+        f[name] *= strength
     return [f[name] for name in PRIMARY_FEATURES]

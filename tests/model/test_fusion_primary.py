@@ -198,3 +198,26 @@ def test_fusion_first_condition_of_a_joined_diagnosis_is_the_primary():
     model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
     probs = [0.74 if c.code == "A27.9" else 0.98 for c in cands]
     assert model.decide(cands, probs=probs).diagnoses[0][0].code == "A27.9"
+
+
+def test_fusion_weak_match_named_first_does_not_outrank_a_sure_code():
+    # "L adnexal mass" (first in the letter, a 0.33 match to C69.8) against "Ruptured left tubal ectopic
+    # pregnancy" (named later, 0.85 to O00.1): the ranker trusts the letter's order only as far as the
+    # mention really is the code
+    from autocoder.model.fusion import PRIMARY_FEATURES, _Linear
+    from autocoder.schemas import Entity
+
+    def cand(code: str, text: str, match: float, rank: int) -> Cand:
+        e = Entity(text=text, start=0, end=len(text), label="DIAGNOSIS", section="Impression")
+        return Cand(code=code, system="icd10", present=[e], max_match=match, main_rank=rank, first_rank=rank,
+                    best_rank=0)
+
+    model = FusionModel(FusionConfig(primary_from_diagnosis_section=False, primary_from_cue=False))
+    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+    coef = [0.0] * len(PRIMARY_FEATURES)
+    coef[PRIMARY_FEATURES.index("main_rank_inv")] = 3.0
+    coef[PRIMARY_FEATURES.index("fused")] = 2.0
+    model.primary_rankers["icd10"] = _Linear(coef=coef)
+    d = model.decide([cand("C69.8", "L adnexal mass", 0.33, 0), cand("O00.1", "tubal ectopic", 0.85, 3)],
+                     probs=[0.16, 0.92])
+    assert d.diagnoses[0][0].code == "O00.1"
