@@ -80,7 +80,8 @@ _TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|though
 #: ("Acute uncomplicated type B aortic dissection", "R acute primary angle closure glaucoma")
 _EDGE_MODIFIERS = INNER_DROP | {"type", "class", "grade", "stage", "stanford", "debakey", "nyha", "a", "an", "the",
                                 "very", "mildly", "moderately", "severely", "of", "both", "unilateral", "advanced",
-                                "established", "longstanding", "long", "standing", "poorly", "well", "controlled"}
+                                "established", "longstanding", "long", "standing", "poorly", "well", "controlled",
+                                "reducible"}
 #: what may follow a condition name inside its mention: a site, a complication, a cause, a note
 _DX_CONNECTOR = re.compile(r"\s*(?:[(,:]|\s-+>?\s|(?:of|with|in|at|on|involving|affecting|secondary|due|following|"
                            r"complicated|causing|requiring|from|post|after|and|plus)\b)", re.IGNORECASE)
@@ -323,10 +324,13 @@ class Extractor:
             # leading: modifiers, or one or two adjectives before a strong name ("Humoral hypercalcaemia of
             # malignancy", "Pre-renal AKI"); trailing: modifiers, or a connector after a strong name (a
             # one-word name is too weak a head: "arteritis with polymyalgic symptoms", but "GCA with ...")
+            def strong(name: str) -> bool:
+                return _strong(name) or self._specific(name, label, fuzzy)
+
             hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
                     if (c0, c1) != (lead, tail)
-                    and (_only_modifiers(text[lead:c0]) or _adjectives(text[lead:c0]) and _strong(text[c0:c1]))
-                    and (_only_modifiers(text[c1:tail]) or _DX_CONNECTOR.match(text, c1) and _strong(text[c0:c1]))]
+                    and (_only_modifiers(text[lead:c0]) or _adjectives(text[lead:c0]) and strong(text[c0:c1]))
+                    and (_only_modifiers(text[c1:tail]) or _DX_CONNECTOR.match(text, c1) and strong(text[c0:c1]))]
         else:
             hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
                     if (c0 == lead or c1 == tail) and (c0, c1) != (lead, tail)]
@@ -335,6 +339,15 @@ class Extractor:
             if head:
                 return head
         return []
+
+    def _specific(self, name: str, label: str | None, fuzzy: bool) -> bool:
+        """A one-word condition name that is a category of its own ("intussusception" K56.1, "acromegaly"
+        E22.0), not the residual code of a family ("arteritis" I77.6 Arteritis, unspecified): such a name
+        stands for a mention that only adds adjectives or a cause ("Idiopathic ileocolic intussusception",
+        "Acromegaly due to a GH-secreting adenoma")."""
+        top = self._ranked(name, label, fuzzy)[:1]
+        return bool(top) and top[0].score >= 0.9 and top[0].source.endswith("exact") \
+            and _RESIDUAL_TITLE.search(top[0].title or "") is None
 
     # -- internals
     def _post(self, doc: Doc, text: str) -> list[Entity]:
@@ -584,6 +597,9 @@ def _only_modifiers(part: str) -> bool:
 
 
 _PREFIXES = {"pre", "post", "non", "peri", "sub", "intra", "extra", "para"}
+
+
+_RESIDUAL_TITLE = re.compile(r"\b(?:unspecified|other|NOS|NEC)\b", re.IGNORECASE)
 
 
 def _strong(name: str) -> bool:

@@ -283,6 +283,19 @@ def test_extractor_condition_framed_by_modifiers_or_a_site_is_that_condition():
     assert ex.candidates("L acute mastoiditis with subperiosteal abscess", "DIAGNOSIS")[0].code == "H70.0"
 
 
+def test_extractor_one_word_name_that_is_its_own_category_is_the_head_of_a_qualified_mention():
+    """'Idiopathic ileocolic intussusception' and 'Acromegaly due to ...' were token overlaps (0.41, 0.51) that
+    lost the primary to weak matches elsewhere; a side letter and 'reducible' are modifiers of a hernia."""
+    from autocoder.extract import load_extractor
+
+    ex = load_extractor(None)
+    for text, code in (("Idiopathic ileocolic intussusception", "K56.1"),
+                       ("Acromegaly due to a 14 mm GH-secreting adenoma", "E22.0"),
+                       ("symptomatic reducible R inguinal hernia", "K40.9")):
+        top = ex.candidates(text, "DIAGNOSIS")[0]
+        assert (top.code, top.source.endswith("exact")) == (code, True), text
+
+
 def test_extractor_one_word_name_before_a_connector_or_a_hyphen_is_not_a_head():
     from autocoder.extract import load_extractor
 
