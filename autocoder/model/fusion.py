@@ -143,6 +143,9 @@ class FusionConfig(BaseModel):
     # an operation note / "Procedures:" list names the main operation first: its first well-matched operation
     # (kept, may be primary) is the primary procedure
     primary_procedure_from_section: bool = True
+    # a diagnostic-imaging code (OPCS-4 chapter U: "CT head", "MRI spine") is the main procedure only when
+    # no other operation is kept: the biopsy or drainage the scan led to comes first
+    secondary_procedure_prefixes: list[str] = ["U"]
     # an operation mentioned only with a query ("?OGD", "?incomplete myotomy") was not done this episode
     drop_uncertain_procedures: bool = True
     # Out-of-vocabulary simulation when fitting on dev. Why: on synthetic dev nearly every gold code is in
@@ -530,6 +533,8 @@ class FusionModel:
                 if not pool:
                     out[system] = []
                     continue
+                lead = tuple(self.cfg.secondary_procedure_prefixes)
+                pool = [(c, p) for c, p in pool if not c.code.startswith(lead)] or pool
             if system == "icd10" and self.cfg.prefer_definitive_primary:
                 definitive = [(c, p) for c, p in pool if self._definitive(c)]
                 # a kept definitive condition the letter names only as background ("asthma" under

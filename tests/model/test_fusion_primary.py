@@ -221,3 +221,18 @@ def test_fusion_weak_match_named_first_does_not_outrank_a_sure_code():
     d = model.decide([cand("C69.8", "L adnexal mass", 0.33, 0), cand("O00.1", "tubal ectopic", 0.85, 3)],
                      probs=[0.16, 0.92])
     assert d.diagnoses[0][0].code == "O00.1"
+
+
+def test_fusion_imaging_is_the_primary_procedure_only_without_another_operation():
+    # "CT head" (U05.1) scored above the temporal artery biopsy (L67.1) it led to
+    model = FusionModel(FusionConfig(primary_procedure_from_section=False))
+    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+
+    def procs(scores: dict[str, float]) -> list[str]:
+        cands = [Cand(code=c, system="opcs4", clf_prob=p, primary_head=p) for c, p in scores.items()]
+        return [c.code for c, _ in model.decide(cands, probs=list(scores.values())).procedures]
+
+    assert procs({"U05.1": 0.95, "L67.1": 0.7}) == ["L67.1", "U05.1"]
+    assert procs({"U05.1": 0.95, "Z94.2": 0.9}) == ["U05.1", "Z94.2"]   # a scan alone is the procedure
+    model.cfg.secondary_procedure_prefixes = []
+    assert procs({"U05.1": 0.95, "L67.1": 0.7}) == ["U05.1", "L67.1"]
