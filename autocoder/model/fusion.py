@@ -100,6 +100,10 @@ class RefineConfig(BaseModel):
         "G45": "G45.1", "H22": "H22.1", "H25": "H25.1", "E49": "E49.1", "M45": "M45.1", "M30": "M30.5"})
     add_laterality: bool = True
     add_laparoscopic: bool = True
+    # an opening that is only the way in ("Upper midline laparotomy, perforation closed with an omental patch")
+    # is not coded beside the operation done through it; it stays when nothing else was done (an
+    # exploratory laparotomy). Re-opening codes (T30.1, T30.2) are operations of their own and not listed.
+    implicit_approach_codes: list[str] = ["T30.9"]
     # "ultrasound-guided" / "CT-guided" / "under fluoroscopy" beside an operation -> Y53.x after it
     add_image_guidance: bool = True
     # characters before / after an operation mention searched for side and approach words

@@ -448,6 +448,17 @@ def add_qualifiers(d: Decision, text: str, sided: frozenset[str], title: Callabl
     return replace(d, procedures=out)
 
 
+def drop_implicit_approach(d: Decision, codes: frozenset[str]) -> Decision:
+    """A laparotomy code (RefineConfig.implicit_approach_codes) goes when another operation is kept: the
+    approach is part of the operation done through it. Qualifiers (Y/Z) and imaging (U) are not operations."""
+    def operation(code: str) -> bool:
+        return code not in codes and not code.startswith(("Y", "Z", "U"))
+
+    if not any(c.code in codes for c, _ in d.procedures) or not any(operation(c.code) for c, _ in d.procedures):
+        return d
+    return replace(d, procedures=[(c, p) for c, p in d.procedures if c.code not in codes])
+
+
 def refine(d: Decision, text: str, *, title: Callable[[str, str], str], sided: frozenset[str],
            cfg: RefineConfig | None = None) -> Decision:
     """All enabled refinements, in order (specificity first, then OPCS-4 qualifiers)."""
@@ -473,6 +484,8 @@ def refine(d: Decision, text: str, *, title: Callable[[str, str], str], sided: f
         d = apply_drug_rules(d, text, cfg.drugs)
     if cfg.biopsy_variants:
         d = endoscopy_biopsy(d, text, cfg)
+    if cfg.implicit_approach_codes:
+        d = drop_implicit_approach(d, frozenset(cfg.implicit_approach_codes))
     if cfg.add_laterality or cfg.add_laparoscopic:
         d = add_qualifiers(d, text, sided, title, cfg)
     return d

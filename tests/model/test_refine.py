@@ -235,3 +235,15 @@ def test_refine_other_streptococci_take_b95_4_after_the_infection():
     text = "Infective endocarditis. Blood cultures grew Streptococcus mitis."
     d = decision([(cand("I33.0", present=[ent(text, "Infective endocarditis")]), .9)])
     assert [c.code for c, _ in organism_codes(d, text).diagnoses] == ["I33.0", "B95.4"]
+
+
+def test_refine_laparotomy_is_not_coded_beside_the_operation_done_through_it():
+    from autocoder.model.refine import drop_implicit_approach
+
+    lap, closure, ct = cand("T30.9", "opcs4"), cand("G52.1", "opcs4"), cand("U05.1", "opcs4")
+    codes = frozenset(["T30.9"])
+    d = drop_implicit_approach(decision([(cand("K26.5"), 0.9)], proc=[(lap, 0.8), (closure, 0.7)]), codes)
+    assert [c.code for c, _ in d.procedures] == ["G52.1"]
+    # an exploratory laparotomy (nothing else done; a scan is not an operation) keeps its code
+    d = drop_implicit_approach(decision([(cand("K26.5"), 0.9)], proc=[(lap, 0.8), (ct, 0.7)]), codes)
+    assert [c.code for c, _ in d.procedures] == ["T30.9", "U05.1"]
