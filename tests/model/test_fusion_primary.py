@@ -236,3 +236,18 @@ def test_fusion_imaging_is_the_primary_procedure_only_without_another_operation(
     assert procs({"U05.1": 0.95, "Z94.2": 0.9}) == ["U05.1", "Z94.2"]   # a scan alone is the procedure
     model.cfg.secondary_procedure_prefixes = []
     assert procs({"U05.1": 0.95, "L67.1": 0.7}) == ["U05.1", "L67.1"]
+
+
+def test_fusion_weak_token_overlap_without_the_classifier_is_not_kept():
+    from autocoder.schemas import Entity
+
+    e = Entity(text="several broken molars", start=0, end=21, label="DIAGNOSIS", section="Examination")
+    weak = Cand(code="S72.0", system="icd10", present=[e], max_match=0.46, clf_prob=0.05)
+    backed = Cand(code="S02.5", system="icd10", present=[e], max_match=0.46, clf_prob=0.6)
+    main = Cand(code="K04.7", system="icd10", present=[e], max_match=1.0, clf_prob=0.9, primary_head=0.9)
+    model = FusionModel(FusionConfig())
+    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+    d = model.decide([main, weak, backed], probs=[0.95, 0.73, 0.73])
+    assert [c.code for c, _ in d.diagnoses] == ["K04.7", "S02.5"]
+    model.cfg.weak_match_below = 0.0
+    assert [c.code for c, _ in model.decide([main, weak], probs=[0.95, 0.73]).diagnoses] == ["K04.7", "S72.0"]
