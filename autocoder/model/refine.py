@@ -363,8 +363,30 @@ def combine_delirium_dementia(d: Decision) -> Decision:
 _BIOPSY = re.compile(r"\bbiops(?:y|ies|ied)\b|\bbx\b|\bCLO\b|\bhistology\b", re.IGNORECASE)
 
 
+_NOT_DONE = re.compile(r"\b(?:if|will|would|booked|planned|plan|repeat|re-?biops\w*|consider\w*|may|unable|deferred|"
+                       r"not\s+(?:possible|taken|done|performed|obtained))\b",
+                       re.IGNORECASE)
+
+
+def _biopsy_in_report(text: str, e: Entity) -> bool:
+    """A biopsy taken during the endoscopy, stated anywhere in its report paragraph ("Procedure: Gastroscopy
+    (OGD). Findings: ... CLO biopsy taken"): its sentence neither negates it nor puts it in the future
+    ("biopsy not possible", "re-biopsy booked", "if the ulcer persists biopsy will be taken")."""
+    para = _paragraph(text, e)
+    base = _sentence_start(text, e)
+    for m in _BIOPSY.finditer(para):
+        s0 = max((x.end() for x in _SENTENCE_END.finditer(para, 0, m.start())), default=0)
+        end = _SENTENCE_END.search(para, m.end())
+        sent = para[s0:end.start() if end else len(para)]
+        if _affirmed(_BIOPSY, sent) and not _NOT_DONE.search(sent) and not _NEG_AFTER.search(para[m.end():]) \
+                and base + m.start() >= e.start:
+            return True
+    return False
+
+
 def endoscopy_biopsy(d: Decision, text: str, cfg: RefineConfig) -> Decision:
-    """G45.9 'OGD' -> G45.1 when the OGD's own sentence mentions a biopsy (H22, H25, E49, M45 alike)."""
+    """G45.9 'OGD' -> G45.1 when the OGD's own sentence or report paragraph says a biopsy was taken
+    (H22, H25, E49, M45 alike)."""
     out = []
     have = {c.code for c, _ in d.procedures}
     for c, p in d.procedures:
@@ -372,7 +394,8 @@ def endoscopy_biopsy(d: Decision, text: str, cfg: RefineConfig) -> Decision:
         if target and c.code != target and target not in have and c.present:
             for e in c.present:
                 pre, post = _window(text, e, cfg.window_before, 80)
-                if _BIOPSY.search(text[e.start:e.end]) or _BIOPSY.search(post) or _BIOPSY.search(pre[-25:]):
+                if _BIOPSY.search(text[e.start:e.end]) or _BIOPSY.search(post) or _BIOPSY.search(pre[-25:]) \
+                        or _biopsy_in_report(text, e):
                     c = replace(c, code=target)
                     have.add(target)
                     break

@@ -177,6 +177,21 @@ def test_refine_endoscopy_with_biopsy_in_its_sentence_takes_the_biopsy_code():
     assert [c.code for c, _ in endoscopy_biopsy(d, text, RefineConfig()).procedures] == ["G45.1", "H22.9"]
 
 
+def test_refine_endoscopy_biopsy_stated_later_in_its_report_takes_the_biopsy_code_unless_not_done():
+    from autocoder.model.refine import endoscopy_biopsy
+
+    def code(text: str) -> str:
+        ogd = ent(text, "Gastroscopy (OGD)", "PROCEDURE")
+        d = decision([], proc=[(cand("G45.9", "opcs4", [ogd]), .9)])
+        return endoscopy_biopsy(d, text, RefineConfig()).procedures[0][0].code
+
+    report = ("Procedure: Gastroscopy (OGD), throat spray only.\nFindings: Oesophagus normal. Stomach normal - "
+              "no ulcer. Duodenum: scalloping and reduced folds in D2.\n{}\n\nPlan: gluten-free diet.")
+    assert code(report.format("Four D2 biopsies and a CLO biopsy taken.")) == "G45.1"
+    assert code(report.format("Biopsy not possible (on apixaban).")) == "G45.9"
+    assert code(report.format("If the ulcer persists a biopsy will be taken at the repeat OGD.")) == "G45.9"
+
+
 def test_refine_diabetes_codes_share_the_type_the_letter_states():
     from autocoder.model.refine import merge_diabetes_type
 
