@@ -16,7 +16,8 @@ rules:
    delivery's own mention).
 4. `caesarean_urgency`: R17 (elective) vs R18 (emergency) caesarean is read from the words beside the
    caesarean mention ("emergency", "category 1", "EMCS" -> R18; "elective", "planned", "ELCS" -> R17).
-5. `anticoagulant_status`: Z92.1 only for an anticoagulant taken on admission, not one started this stay.
+5. `anticoagulant_status`: Z92.1 only for an anticoagulant taken on admission, not one started this stay;
+   `add_from_text` [U] adds it whenever the letter shows one taken on admission (off by default).
 
 Pure Python (no torch, no spaCy). Every rule is switchable; an empty policy changes nothing.
 """
@@ -77,6 +78,17 @@ class AnticoagulantStatus(BaseModel):
     drugs: str = (r"warfarin|apixaban|rivaroxaban|edoxaban|dabigatran|DOACs?|NOACs?|anticoagula\w*|enoxaparin|"
                   r"dalteparin|tinzaparin|LMWH|heparin")
     start_words: str = r"start(?:ed|ing)?|commenc\w*|initiat\w*|began|begun|newly|new|loaded"
+    # [U] add Z92.1 whenever the letter shows a long-term anticoagulant taken on admission (trust guidance in
+    # the coding primer; the team's own letter sets). Off by default: the dev letters do not assign
+    # supplementary long-term-drug codes, and the classifier alone reads a drug list poorly.
+    add_from_text: bool = False
+    long_term_drugs: str = r"warfarin|apixaban|rivaroxaban|edoxaban|dabigatran|DOACs?|NOACs?|anticoagulated"
+    # a drug named in a sentence with one of these is not one the patient takes now
+    not_taken_words: str = (r"stop(?:ped|s)?|discontinu\w*|ceased|restart\w*|consider\w*|if|will|would|plan\w*|"
+                            r"prophyla\w*|declined|contraindicat\w*|avoid\w*|not\s+(?:for|on|started)|no\s+longer|off")
+    # ... except a hold around an operation: "warfarin - stopped 5 days pre-op" is still a long-term drug
+    held_for_procedure: str = (r"(?:stop\w*|held|withheld|omitted|paused)\b[^.\n]{0,25}?(?:pre-?op\w*|peri-?(?:procedure|op\w*)|"
+                               r"before|prior\s+to|for\s+(?:the\s+)?(?:procedure|surgery|operation))")
 
 
 # a delivery procedure read from a mention must say so ("normal" alone matched "All normal delivery")
@@ -194,6 +206,43 @@ def _new_anticoagulant_only(c: Cand, text: str, cfg: AnticoagulantStatus) -> boo
     return True
 
 
+_CLAUSE_END = re.compile(r"[.;\n]")
+_NEGATED_BEFORE = re.compile(r"\b(?:not|no|nil|never)\s+$", re.IGNORECASE)
+
+
+def long_term_anticoagulant(text: str, cfg: AnticoagulantStatus) -> tuple[int, int] | None:
+    """Where the letter shows a long-term anticoagulant taken on admission (the drug's span), or None: not
+    when one was started this stay, nor a drug its own sentence stops, plans or declines."""
+    started = re.compile(rf"\b(?:{cfg.start_words})\b[^.\n]{{0,30}}?\b(?:{cfg.drugs})|"
+                         rf"\b(?:{cfg.drugs})\b[^.\n]{{0,30}}?\b(?:{cfg.start_words})\b", re.IGNORECASE)
+    if started.search(text):
+        return None
+    not_taken = re.compile(rf"\b(?:{cfg.not_taken_words})\b", re.IGNORECASE)
+    held = re.compile(cfg.held_for_procedure, re.IGNORECASE)
+    for m in re.finditer(rf"\b(?:{cfg.long_term_drugs})\b", text, re.IGNORECASE):
+        s0 = max((x.end() for x in _CLAUSE_END.finditer(text, 0, m.start())), default=0)
+        end = _CLAUSE_END.search(text, m.end())
+        sentence = text[s0:end.start() if end else len(text)]
+        if held.search(sentence):   # held around the operation, then restarted: still the patient's drug
+            sentence = re.sub(r"\brestart\w*", " ", held.sub(" ", sentence), flags=re.IGNORECASE)
+        if not not_taken.search(sentence) and not _NEGATED_BEFORE.search(text, max(s0, m.start() - 12), m.start()):
+            return m.start(), m.end()
+    return None
+
+
+def _add_anticoagulant_status(dx: list[tuple[Cand, float]], text: str,
+                              cfg: AnticoagulantStatus) -> list[tuple[Cand, float]]:
+    if not dx or any(c.code == cfg.code for c, _ in dx):
+        return dx
+    span = long_term_anticoagulant(text, cfg)
+    if span is None:
+        return dx
+    from autocoder.schemas import Entity
+
+    e = Entity(text=text[span[0]:span[1]], start=span[0], end=span[1], label="DIAGNOSIS", source="policy")
+    return dx + [(Cand(code=cfg.code, system="icd10", present=[e], max_match=1.0), 0.9)]
+
+
 def apply_policy(d: Decision, text: str, policy: CodingPolicy,
                  may_be_primary=None) -> Decision:
     """The policy's rules on one decision (see the module docstring); `may_be_primary(code, system)`
@@ -206,6 +255,8 @@ def apply_policy(d: Decision, text: str, policy: CodingPolicy,
     ac = policy.anticoagulant_status
     if ac.enabled:
         dx = [(c, p) for c, p in dx if not (c.code == ac.code and _new_anticoagulant_only(c, text, ac))]
+        if ac.add_from_text:
+            dx = _add_anticoagulant_status(dx, text, ac)
     proc = _drop_excluded(list(d.procedures), "opcs4", policy)
     if proc and _is_qualifier(proc[0][0].code):   # only qualifiers left: no codable procedure
         proc = []

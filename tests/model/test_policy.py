@@ -103,6 +103,21 @@ def test_policy_z92_1_only_for_an_anticoagulant_taken_before_admission():
     assert [c.code for c, _ in apply(d, old, CodingPolicy()).diagnoses] == ["I48.9", "Z92.1"]
 
 
+def test_policy_can_add_z92_1_for_a_long_term_anticoagulant_the_letter_shows():
+    from autocoder.model.policy import AnticoagulantStatus, long_term_anticoagulant
+
+    on = CodingPolicy(anticoagulant_status=AnticoagulantStatus(add_from_text=True))
+    text = "Background:\n- Permanent AF on warfarin - stopped 5 days pre-op, restarted evening of day 2\n"
+    d = apply(_d([("N40", .9)], []), text, on)
+    assert [c.code for c, _ in d.diagnoses] == ["N40", "Z92.1"]
+    assert d.diagnoses[1][0].present[0].text == "warfarin"                  # the evidence is the drug
+    assert [c.code for c, _ in apply(_d([("N40", .9)], []), text, CodingPolicy()).diagnoses] == ["N40"]  # default off
+    cfg = on.anticoagulant_status
+    for text in ("Meds change: apixaban 5mg BD started day 4 (lifelong).", "GCS 15, not anticoagulated.",
+                 "Warfarin stopped 2019 after a GI bleed.", "Consider a DOAC at clinic review."):
+        assert long_term_anticoagulant(text, cfg) is None, text
+
+
 def test_policy_adds_no_z37_for_a_delivery_code_read_from_a_non_obstetric_mention():
     text = "Colonoscopy to caecum. Rectum normal on retroflexion."
     start = text.index("Rectum")
