@@ -556,6 +556,9 @@ class FusionModel:
                 # syncope") give way to a poorly matched definitive code
                 if any(p >= self.thresholds.get(system, 0.5) and not c.only_background for c, p in definitive):
                     pool = definitive
+                # and a history / status code (Z80-Z99: "on apixaban" Z92.1) is never the reason for the
+                # admission while a symptom is there to be it
+                pool = [(c, p) for c, p in pool if c.code[:2] not in ("Z8", "Z9")] or pool
             s = self._primary_scores(system, [c for c, _ in pool], [p for _, p in pool])
             primary = pool[int(np.argmax(s))]
             if system == "icd10" and self.cfg.primary_from_diagnosis_section:

@@ -24,6 +24,14 @@ def test_fusion_symptom_stays_primary_without_a_definitive_diagnosis():
     assert next(c.code for c, _ in d.diagnoses) == "R31"
 
 
+def test_fusion_status_code_is_not_primary_beside_a_symptom():
+    # "frank haematuria ... on apixaban": the anticoagulant status is surer, the haematuria is the admission
+    d = _decide(FusionConfig(), {"Z92.1": 0.9, "R31": 0.3})
+    assert next(c.code for c, _ in d.diagnoses) == "R31"
+    d = _decide(FusionConfig(), {"Z92.1": 0.9})
+    assert next(c.code for c, _ in d.diagnoses) == "Z92.1"   # nothing else to be the primary
+
+
 def test_fusion_definitive_preference_can_be_switched_off():
     cfg = FusionConfig(prefer_definitive_primary=False, drop_symptoms_with_definitive_primary=False)
     d = _decide(cfg, {"R05": 0.95, "D86.0": 0.7})
