@@ -81,7 +81,9 @@ _TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|though
 _EDGE_MODIFIERS = INNER_DROP | {"type", "class", "grade", "stage", "stanford", "debakey", "nyha", "a", "an", "the",
                                 "very", "mildly", "moderately", "severely", "of", "both", "unilateral", "advanced",
                                 "established", "longstanding", "long", "standing", "poorly", "well", "controlled",
-                                "reducible"}
+                                "reducible",
+                                # a myeloma's or lymphoma's immunotype ("IgG kappa multiple myeloma")
+                                "igg", "iga", "igm", "igd", "kappa", "lambda"}
 #: what may follow a condition name inside its mention: a site, a complication, a cause, a note
 _DX_CONNECTOR = re.compile(r"\s*(?:[(,:]|\s-+>?\s|(?:of|with|in|at|on|involving|affecting|secondary|due|following|"
                            r"complicated|causing|requiring|from|post|after|and|plus)\b)", re.IGNORECASE)

@@ -285,13 +285,15 @@ def test_extractor_condition_framed_by_modifiers_or_a_site_is_that_condition():
 
 def test_extractor_one_word_name_that_is_its_own_category_is_the_head_of_a_qualified_mention():
     """'Idiopathic ileocolic intussusception' and 'Acromegaly due to ...' were token overlaps (0.41, 0.51) that
-    lost the primary to weak matches elsewhere; a side letter and 'reducible' are modifiers of a hernia."""
+    lost the primary to weak matches elsewhere; a side letter and 'reducible' are modifiers of a hernia, an
+    immunotype ('IgG kappa') of a myeloma."""
     from autocoder.extract import load_extractor
 
     ex = load_extractor(None)
     for text, code in (("Idiopathic ileocolic intussusception", "K56.1"),
                        ("Acromegaly due to a 14 mm GH-secreting adenoma", "E22.0"),
-                       ("symptomatic reducible R inguinal hernia", "K40.9")):
+                       ("symptomatic reducible R inguinal hernia", "K40.9"),
+                       ("IgG kappa multiple myeloma (new diagnosis)", "C90.0")):
         top = ex.candidates(text, "DIAGNOSIS")[0]
         assert (top.code, top.source.endswith("exact")) == (code, True), text
 
