@@ -578,8 +578,12 @@ def _replace(spans: list[Span], sources: dict[tuple[int, int], str], pieces: lis
 
 
 def _contiguous(spans: list[Span]) -> bool:
-    """Each span starts at the token where the one before it ends (no word between the pieces)."""
-    return all(b.start == a.end for a, b in pairwise(spans))
+    """Each span starts at the token where the one before it ends (no word between the pieces), or right
+    after the hyphen of a hyphenated word the NER cut at ("primary angle" - "closure glaucoma")."""
+    def touching(a: Span, b: Span) -> bool:
+        return b.start == a.end or (b.start == a.end + 1 and a.doc[a.end].text == "-"
+                                    and not a.doc[a.end - 1].whitespace_ and not a.doc[a.end].whitespace_)
+    return all(touching(a, b) for a, b in pairwise(spans))
 
 
 _MEASURE_TAIL = (r"(?:\s*(?:(?:of|was|is|at|level|levels|count|x\s*10\^?\d*|mg|mcg|micrograms?|g|"

@@ -312,3 +312,22 @@ def test_extractor_merge_joins_ner_pieces_of_a_known_term():
     gap = [Span(doc, 0, 2, label="DIAGNOSIS"), Span(doc, 3, 6, label="DIAGNOSIS")]
     merged, _ = Extractor._merge(doc, gap, [(Span(doc, 1, 4, label="DIAGNOSIS"), "synonym")])
     assert [s.text for s in merged] == ["Giant cell", "with polymyalgic symptoms"]
+
+
+def test_extractor_merge_joins_ner_pieces_cut_at_the_hyphen_of_a_word():
+    """'R acute primary angle-closure glaucoma' came out as 'R acute primary angle' (H40.1 open-angle at 0.45)
+    and 'closure glaucoma'; a known term over the hyphen joins them. A spaced dash still separates."""
+    import spacy
+    from spacy.tokens import Span
+
+    from autocoder.extract.extractor import Extractor
+
+    doc = spacy.blank("en")("primary angle-closure glaucoma")
+    assert [t.text for t in doc] == ["primary", "angle", "-", "closure", "glaucoma"]
+    ner = [Span(doc, 0, 2, label="DIAGNOSIS"), Span(doc, 3, 5, label="DIAGNOSIS")]
+    merged, _ = Extractor._merge(doc, ner, [(Span(doc, 1, 5, label="DIAGNOSIS"), "title")])
+    assert [s.text for s in merged] == ["primary angle-closure glaucoma"]
+    doc = spacy.blank("en")("primary angle - closure glaucoma")
+    ner = [Span(doc, 0, 2, label="DIAGNOSIS"), Span(doc, 3, 5, label="DIAGNOSIS")]
+    merged, _ = Extractor._merge(doc, ner, [(Span(doc, 1, 5, label="DIAGNOSIS"), "title")])
+    assert [s.text for s in merged] == ["primary angle", "closure glaucoma"]
