@@ -547,8 +547,8 @@ class FusionModel:
                 if not pool:
                     out[system] = []
                     continue
-                lead = tuple(self.cfg.secondary_procedure_prefixes)
-                pool = [(c, p) for c, p in pool if not c.code.startswith(lead)] or pool
+                secondary = tuple(self.cfg.secondary_procedure_prefixes)
+                pool = [(c, p) for c, p in pool if not c.code.startswith(secondary)] or pool
             if system == "icd10" and self.cfg.prefer_definitive_primary:
                 definitive = [(c, p) for c, p in pool if self._definitive(c)]
                 # a kept definitive condition the letter names only as background ("asthma" under

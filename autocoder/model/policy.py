@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from autocoder import paths
 from autocoder.errors import ConfigError
 from autocoder.model.fusion import Cand, Decision
-from autocoder.schemas import Episode
+from autocoder.schemas import Entity, Episode
 
 DEFAULT_POLICY = paths.CONFIG_DIR / "coding_policy.yaml"
 
@@ -237,8 +237,6 @@ def _add_anticoagulant_status(dx: list[tuple[Cand, float]], text: str,
     span = long_term_anticoagulant(text, cfg)
     if span is None:
         return dx
-    from autocoder.schemas import Entity
-
     e = Entity(text=text[span[0]:span[1]], start=span[0], end=span[1], label="DIAGNOSIS", source="policy")
     return dx + [(Cand(code=cfg.code, system="icd10", present=[e], max_match=1.0), 0.9)]
 
