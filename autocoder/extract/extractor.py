@@ -556,6 +556,10 @@ class Extractor:
                     any((s.start, s.end) != (m.start, m.end) for s in over):
                 label = over[0].label_ if len(over) == 1 else m.label_
                 _replace(spans, sources, over, Span(doc, m.start, m.end, label=label))
+            elif kind != "fuzzy" and len(over) == 1 and over[0].start <= m.start < over[0].end < m.end:
+                # the NER stopped inside a known term ("Left malignant otitis" | "externa"): it runs on to
+                # the term's end
+                _replace(spans, sources, over, Span(doc, over[0].start, m.end, label=over[0].label_))
             elif kind != "fuzzy" and len(over) >= 2 and _contiguous(over):
                 # the NER cut a known term in two ("Giant cell" | "arteritis with polymyalgic symptoms"):
                 # the two pieces are one mention

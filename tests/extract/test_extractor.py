@@ -331,3 +331,21 @@ def test_extractor_merge_joins_ner_pieces_cut_at_the_hyphen_of_a_word():
     ner = [Span(doc, 0, 2, label="DIAGNOSIS"), Span(doc, 3, 5, label="DIAGNOSIS")]
     merged, _ = Extractor._merge(doc, ner, [(Span(doc, 1, 5, label="DIAGNOSIS"), "title")])
     assert [s.text for s in merged] == ["primary angle", "closure glaucoma"]
+
+
+def test_extractor_merge_runs_a_ner_span_on_to_the_end_of_a_known_term_it_stopped_inside():
+    """The NER took 'Left malignant otitis' (H66.9 otitis media) out of 'Left malignant otitis externa'; the
+    exact title 'malignant otitis externa' that starts inside it and ends later carries it to 'externa'.
+    A fuzzy match does not."""
+    import spacy
+    from spacy.tokens import Span
+
+    from autocoder.extract.extractor import Extractor
+
+    doc = spacy.blank("en")("Left malignant otitis externa")
+    ner = [Span(doc, 0, 3, label="DIAGNOSIS")]
+    merged, sources = Extractor._merge(doc, ner, [(Span(doc, 1, 4, label="DIAGNOSIS"), "title")])
+    assert [s.text for s in merged] == ["Left malignant otitis externa"]
+    assert sources[(0, len(doc.text))] == "ner+matcher"
+    merged, _ = Extractor._merge(doc, ner, [(Span(doc, 1, 4, label="DIAGNOSIS"), "fuzzy")])
+    assert [s.text for s in merged] == ["Left malignant otitis"]
