@@ -327,7 +327,7 @@ class Extractor:
             # malignancy", "Pre-renal AKI"); trailing: modifiers, or a connector after a strong name (a
             # one-word name is too weak a head: "arteritis with polymyalgic symptoms", but "GCA with ...")
             def strong(name: str) -> bool:
-                return _strong(name) or self._specific(name, label, fuzzy)
+                return _strong(name) or self._specific(name, label)
 
             hits = [(c0, c1) for c0, c1, _, _ in self.index.find_in_text(text)
                     if (c0, c1) != (lead, tail)
@@ -342,12 +342,13 @@ class Extractor:
                 return head
         return []
 
-    def _specific(self, name: str, label: str | None, fuzzy: bool) -> bool:
+    def _specific(self, name: str, label: str | None) -> bool:
         """A one-word condition name that is a category of its own ("intussusception" K56.1, "acromegaly"
         E22.0), not the residual code of a family ("arteritis" I77.6 Arteritis, unspecified): such a name
         stands for a mention that only adds adjectives or a cause ("Idiopathic ileocolic intussusception",
-        "Acromegaly due to a GH-secreting adenoma")."""
-        top = self._ranked(name, label, fuzzy)[:1]
+        "Acromegaly due to a GH-secreting adenoma"). Only an exact phrase can answer that, so the slow
+        token-overlap search is skipped (a fuzzy score is at most 0.85)."""
+        top = self._ranked(name, label, fuzzy=False)[:1]
         return bool(top) and top[0].score >= 0.9 and top[0].source.endswith("exact") \
             and _RESIDUAL_TITLE.search(top[0].title or "") is None
 

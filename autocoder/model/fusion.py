@@ -463,9 +463,14 @@ def _fit_lr(X: np.ndarray, y: np.ndarray, C: float) -> _Linear:
     return _Linear(coef=[float(v) for v in lr.coef_[0]], intercept=float(lr.intercept_[0]))
 
 
+def is_status(code: str) -> bool:
+    """A personal / family history or status code (Z80-Z99): a fact about the patient, not an illness."""
+    return code[:2] in ("Z8", "Z9")
+
+
 def is_definitive(code: str) -> bool:
     """A code that can stand as a definitive main condition (not a symptom, not a history/status Z-code)."""
-    return not (code.startswith("R") or code[:2] in ("Z8", "Z9"))
+    return not (code.startswith("R") or is_status(code))
 
 
 def _default_may_be_primary(code: str, system: str) -> bool:
@@ -558,7 +563,7 @@ class FusionModel:
                     pool = definitive
                 # and a history / status code (Z80-Z99: "on apixaban" Z92.1) is never the reason for the
                 # admission while a symptom is there to be it
-                pool = [(c, p) for c, p in pool if c.code[:2] not in ("Z8", "Z9")] or pool
+                pool = [(c, p) for c, p in pool if not is_status(c.code)] or pool
             s = self._primary_scores(system, [c for c, _ in pool], [p for _, p in pool])
             primary = pool[int(np.argmax(s))]
             if system == "icd10" and self.cfg.primary_from_diagnosis_section:

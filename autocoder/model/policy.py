@@ -193,10 +193,18 @@ def _caesarean(items: list[tuple[Cand, float]], text: str, cfg: CaesareanUrgency
     return out
 
 
+def _started(cfg: AnticoagulantStatus, either_order: bool = False) -> re.Pattern:
+    """'started apixaban'; with either_order also 'apixaban 5 mg BD started day 4'."""
+    rx = rf"\b(?:{cfg.start_words})\b[^.\n]{{0,30}}?\b(?:{cfg.drugs})"
+    if either_order:
+        rx += rf"|\b(?:{cfg.drugs})\b[^.\n]{{0,30}}?\b(?:{cfg.start_words})\b"
+    return re.compile(rx, re.IGNORECASE)
+
+
 def _new_anticoagulant_only(c: Cand, text: str, cfg: AnticoagulantStatus) -> bool:
     """True when the letter shows the anticoagulant as started this admission and no mention of the code
     says the patient was already on one."""
-    started = re.compile(rf"\b(?:{cfg.start_words})\b[^.\n]{{0,30}}?\b(?:{cfg.drugs})", re.IGNORECASE)
+    started = _started(cfg)
     if not started.search(text):
         return False
     for e in c.present:
@@ -213,9 +221,7 @@ _NEGATED_BEFORE = re.compile(r"\b(?:not|no|nil|never)\s+$", re.IGNORECASE)
 def long_term_anticoagulant(text: str, cfg: AnticoagulantStatus) -> tuple[int, int] | None:
     """Where the letter shows a long-term anticoagulant taken on admission (the drug's span), or None: not
     when one was started this stay, nor a drug its own sentence stops, plans or declines."""
-    started = re.compile(rf"\b(?:{cfg.start_words})\b[^.\n]{{0,30}}?\b(?:{cfg.drugs})|"
-                         rf"\b(?:{cfg.drugs})\b[^.\n]{{0,30}}?\b(?:{cfg.start_words})\b", re.IGNORECASE)
-    if started.search(text):
+    if _started(cfg, either_order=True).search(text):
         return None
     not_taken = re.compile(rf"\b(?:{cfg.not_taken_words})\b", re.IGNORECASE)
     held = re.compile(cfg.held_for_procedure, re.IGNORECASE)

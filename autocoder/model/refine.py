@@ -266,9 +266,13 @@ def _sentence_start(text: str, e: Entity) -> int:
 
 def _sentence(text: str, e: Entity) -> str:
     """The sentence (or list line) holding a mention: where its complication words are looked for."""
-    s0 = _sentence_start(text, e)
-    end = _SENTENCE_END.search(text, e.end)
-    return text[s0:end.start() if end else len(text)]
+    return _sentence_at(text, e.start, e.end)
+
+
+def _sentence_at(text: str, start: int, end: int) -> str:
+    s0 = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    stop = _SENTENCE_END.search(text, end)
+    return text[s0:stop.start() if stop else len(text)]
 
 
 _PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
@@ -372,14 +376,10 @@ def _biopsy_in_report(text: str, e: Entity) -> bool:
     """A biopsy taken during the endoscopy, stated anywhere in its report paragraph ("Procedure: Gastroscopy
     (OGD). Findings: ... CLO biopsy taken"): its sentence neither negates it nor puts it in the future
     ("biopsy not possible", "re-biopsy booked", "if the ulcer persists biopsy will be taken")."""
-    para = _paragraph(text, e)
-    base = _sentence_start(text, e)
-    for m in _BIOPSY.finditer(para):
-        s0 = max((x.end() for x in _SENTENCE_END.finditer(para, 0, m.start())), default=0)
-        end = _SENTENCE_END.search(para, m.end())
-        sent = para[s0:end.start() if end else len(para)]
-        if _affirmed(_BIOPSY, sent) and not _NOT_DONE.search(sent) and not _NEG_AFTER.search(para[m.end():]) \
-                and base + m.start() >= e.start:
+    para_end = _sentence_start(text, e) + len(_paragraph(text, e))
+    for m in _BIOPSY.finditer(text, e.start, para_end):
+        sent = _sentence_at(text, m.start(), m.end())
+        if _affirmed(_BIOPSY, sent) and not _NOT_DONE.search(sent) and not _NEG_AFTER.search(text[m.end():para_end]):
             return True
     return False
 
