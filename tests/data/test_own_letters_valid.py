@@ -24,6 +24,7 @@ LETTER_SETS = [
     (HERE / "own_letters_c.jsonl", 25, r"OWN-C\d{2}"),
     (HERE / "own_letters_d.jsonl", 25, r"OWN-D\d{2}"),
     (HERE / "own_letters_e.jsonl", 25, r"OWN-E\d{2}"),
+    (HERE / "own_letters_f.jsonl", 25, r"OWN-F\d{2}"),
 ]
 CASES = HERE.parent / "regression" / "cases.yaml"
 
