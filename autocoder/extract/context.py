@@ -100,6 +100,7 @@ class AssertionContext:
         self.list_bounded = set(cfg.context.list_bounded)
         self.context.add(ConTextRule.from_json(str(cfg.path(cfg.context.rules))))
         self.semantics = cfg.sections.semantics
+        self.resolved_current = set(cfg.context.resolved_current_sections)
 
     def __call__(self, doc: Doc) -> Doc:
         if doc.ents:
@@ -194,6 +195,8 @@ class AssertionContext:
                 if _LIST_SEP.search(text, lo, hi) if lo < hi else False:
                     continue   # "s/p CABG, gout": the cue belongs to another list item
             cats.add(m.category)
+        if section in self.resolved_current:
+            cats.discard("RESOLVED")   # a diagnosis of this stay that settled during it is still coded
         for cat in cats:
             flag = _CATEGORY_FLAG.get(cat)
             if flag:

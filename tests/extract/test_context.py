@@ -119,6 +119,22 @@ def test_context_issue3_cues(extractor, text, mention, assertion):
 
 
 @pytest.mark.parametrize("text,mention,assertion", [
+    ("Diagnosis: pneumonia\nSecondary: acute kidney injury stage 1 - resolved; type 2 diabetes",
+     "acute kidney injury", "present"),
+    ("PMH:\n- asthma - resolved\n- HTN", "asthma", "historical"),
+    ("He had a pneumonia in 2015 - resolved.", "pneumonia", "historical"),
+])
+def test_context_resolved_in_diagnosis_list_is_this_episode(extractor, text, mention, assertion):
+    """'AKI - resolved' under Diagnosis happened this stay and settled (coded); elsewhere it is history."""
+    assert _assert_of(extractor, text, mention).assertion == assertion
+
+
+def test_context_not_a_candidate_for_the_operation_is_not_done(extractor):
+    text = "Frail, poor cardiac function - not a cholecystectomy candidate. Treated with antibiotics."
+    assert _assert_of(extractor, text, "cholecystectomy").assertion == "hypothetical"
+
+
+@pytest.mark.parametrize("text,mention,assertion", [
     ("We requested an ultrasound to exclude appendicitis; this was normal.", "appendicitis", "negated"),
     ("The differential included pulmonary embolism, which was excluded by CTPA.", "pulmonary embolism",
      "negated"),
