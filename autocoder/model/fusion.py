@@ -120,6 +120,9 @@ class FusionConfig(BaseModel):
     per_entity_candidates: int = 3
     min_match_score: float = 0.0
     suppress_assertions: list[str] = ["negated", "family", "hypothetical"]
+    # a negated / family / hypothetical / past mention suppresses a code only when it names that code at least
+    # this well: "no Richter's transformation" (~ C91.1 CLL at 0.46) does not negate the patient's CLL
+    suppress_min_match: float = Field(0.5, ge=0, le=1)
     history_keep_prefixes: list[str] = DEFAULT_HISTORY_KEEP
     hard_suppress: bool = True
     n_rejected_for_confidence: int = 3
@@ -384,7 +387,8 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
             suppress = assertion in cfg.suppress_assertions or (
                 assertion == "historical" and not old_code and not _history_keep(code, cfg.history_keep_prefixes))
             if suppress:
-                c.suppressed.append(ent)
+                if cand.score >= cfg.suppress_min_match:
+                    c.suppressed.append(ent)
             else:
                 c.present.append(ent)
                 c.max_match = max(c.max_match, float(cand.score))

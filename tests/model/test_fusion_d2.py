@@ -41,6 +41,17 @@ def test_fusion_suppresses_negated_family_hypothetical_evidence():
     assert "I26.9" in [c.code for c, _ in model.decide(cands).diagnoses]
 
 
+def test_fusion_a_negated_mention_that_only_loosely_names_a_code_does_not_suppress_it():
+    """'no Richter's transformation' ~ C91.1 at 0.46 is not a negated CLL; a good match still suppresses."""
+    cfg = FusionConfig()
+    loose = ent("C91.1", start=20, end=24, negated=True, score=0.46)
+    cands = build_candidates(LABELS, None, None, None, [ent("C91.1", score=1.0), loose], cfg)
+    assert not {c.code: c for c in cands}["C91.1"].suppressed
+    cands = build_candidates(LABELS, None, None, None, [ent("C91.1", score=1.0), ent("C91.1", start=20, end=24,
+                                                                                     negated=True)], cfg)
+    assert {c.code: c for c in cands}["C91.1"].suppressed
+
+
 def test_fusion_historical_suppresses_unless_chronic_or_history_code():
     cfg = FusionConfig()
     cands = build_candidates(LABELS, None, None, None,
