@@ -59,7 +59,8 @@ _BRACKET_QUALIFIERS = frozenset(["permanent", "paroxysmal", "persistent", "longs
                                  "anterior", "inferior", "posterior", "lateral", "anterolateral", "inferolateral"])
 _PAREN_INNER = re.compile(r"\(([^()]{3,60})\)")
 _SPACED_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
-_JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by|from)\s+(?:an?\s+)?", re.IGNORECASE)
+_JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by|triggered\s+by|"
+                     r"precipitated\s+by|from)\s+(?:an?\s+)?", re.IGNORECASE)
 _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
 # an assertion cue the NER swallowed at the end of its span ("CT head not indicated", "PE excluded") is cut
 # off so ConText sees it beside the mention (a cue inside the span would never apply to it)
@@ -603,8 +604,13 @@ _ECG_WORD = re.compile(r"(?:depressions?|elevations?|inversions?)", re.IGNORECAS
 
 
 def _only_modifiers(part: str) -> bool:
-    """Nothing but modifier words, single letters (L, R, type B) and numbers (stage 3) in `part`."""
-    return all(w in _EDGE_MODIFIERS or len(w) <= 1 or w.isdigit() for w in re.findall(r"[a-z0-9']+", part.lower()))
+    """Nothing but modifier words, single letters (L, R, type B), numbers (stage 3) and spinal levels
+    ("L3/4 pyogenic discitis", "C5/6") in `part`."""
+    return all(w in _EDGE_MODIFIERS or len(w) <= 1 or w.isdigit() or _SPINAL_LEVEL.fullmatch(w)
+               for w in re.findall(r"[a-z0-9']+", part.lower()))
+
+
+_SPINAL_LEVEL = re.compile(r"[clts]\d{1,2}")
 
 
 _PREFIXES = {"pre", "post", "non", "peri", "sub", "intra", "extra", "para"}

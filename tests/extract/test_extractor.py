@@ -349,3 +349,16 @@ def test_extractor_merge_runs_a_ner_span_on_to_the_end_of_a_known_term_it_stoppe
     assert sources[(0, len(doc.text))] == "ner+matcher"
     merged, _ = Extractor._merge(doc, ner, [(Span(doc, 1, 4, label="DIAGNOSIS"), "fuzzy")])
     assert [s.text for s in merged] == ["Left malignant otitis"]
+
+
+def test_extractor_a_condition_triggered_by_another_names_both(extractor):
+    """'X triggered by Y' / 'precipitated by' join two known conditions like 'X due to Y'."""
+    top = [c.code for c in extractor.candidates("Addisonian crisis triggered by norovirus gastroenteritis")[:2]]
+    assert top == ["E27.2", "A08.1"]
+    top = [c.code for c in extractor.candidates("Addisonian crisis precipitated by norovirus gastroenteritis")[:2]]
+    assert top == ["E27.2", "A08.1"]
+
+
+def test_extractor_a_spinal_level_before_a_condition_is_only_a_modifier(extractor):
+    cands = extractor.candidates("L3/4 pyogenic discitis with adjacent vertebral osteomyelitis")
+    assert cands[0].code == "M46.3" and cands[0].score >= 0.9

@@ -88,3 +88,14 @@ def test_senses_the_shipped_file_loads_and_reads_a_chest_drain():
     text = "ED 12/07: ICD inserted (12 Fr Seldinger, US guided, L 5th ICS MAL)."
     assert coded(rules, text, "ICD inserted", "T12.4") == ["T12.4"]
     assert coded(rules, "Procedure: phaco + IOL (21.5 D).", "IOL", "R14.1") == ["C75.1"]
+
+
+def test_senses_the_shipped_file_codes_a_coronary_angiogram_only_on_a_cardiology_line():
+    from autocoder.extract.config import load_config
+
+    cfg = load_config(None)
+    rules = SenseRules.from_file(cfg.path(cfg.matcher.senses))
+    leg = "Right femoral embolectomy; on-table angiogram showed satisfactory run-off."
+    assert coded(rules, leg, "angiogram", "K63.6", "K63.4") == []
+    assert coded(rules, "Coronary angiography + PCI to the LAD (right radial).", "angiography", "K63.6") == ["K63.6"]
+    assert coded(rules, "Imaging: CT angiogram - femoral occlusion.", "CT angiogram", "U11.4", "K63.6") == ["U11.4"]
