@@ -108,7 +108,7 @@ class ContextConfig(_Strict):
         default_factory=lambda: ["HISTORICAL", "HYPOTHETICAL"],
         description="cue categories whose reach ends at a comma or 'and' (each list item has its own history)")
     resolved_current_sections: list[str] = Field(
-        default_factory=lambda: ["diagnosis"],
+        default_factory=lambda: ["diagnosis", "secondary_diagnoses"],
         description="sections where 'X - resolved' is a condition of this episode that resolved during it "
                     "('Secondary: AKI stage 1 - resolved' is coded), not past history")
 

@@ -18,6 +18,7 @@ from autocoder.errors import ConfigError
 #: The fixed vocabulary of Entity.section values (None = before any heading).
 SECTION_CATEGORIES = (
     "presenting_complaint", "history", "past_medical_history", "past_surgical_history", "diagnosis",
+    "secondary_diagnoses",
     "procedures", "investigations", "examination", "medications", "plan", "allergies",
     "social_history", "family_history", "differential", "excluded", "other",
 )
@@ -140,7 +141,8 @@ _INLINE_BACKGROUND = re.compile(
     r"[^.;:\n]){0,100}$", re.IGNORECASE)
 #: Sections whose own meaning wins over an inline background cue.
 _KEEP_SECTION = frozenset(["past_medical_history", "past_surgical_history", "family_history", "social_history",
-                           "medications", "allergies", "diagnosis", "differential", "excluded"])
+                           "medications", "allergies", "diagnosis", "secondary_diagnoses", "differential",
+                           "excluded"])
 
 
 def inline_section(text: str, start: int, section: str | None) -> str | None:

@@ -347,7 +347,8 @@ def build_candidates(labels: Sequence[str], clf_probs: np.ndarray | None, dx_pri
             continue
         assertion = _assertion_of(ent)
         kind = section_kind(ent.section)
-        in_diag = kind == "diagnosis"
+        # the Diagnosis list's order names the primary; a "Secondary:" list's never does
+        in_diag = kind == "diagnosis" and ent.section != "secondary_diagnoses"
         in_main = kind not in ("pmh", "context") and ent.label != "PROCEDURE"
         cued = (text is not None and ent.label == "DIAGNOSIS" and kind not in ("pmh", "context")
                 and has_primary_cue(text, ent.start))

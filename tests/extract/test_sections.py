@@ -19,6 +19,7 @@ def detector():
     ("Allergies:", "allergies"), ("Social history:", "social_history"), ("FH:", "family_history"),
     ("  * Family history:", "family_history"),
     ("Procedure (day 2):", "procedures"), ("Diagnosis (final):", "diagnosis"),   # a short bracketed note
+    ("Secondary:", "secondary_diagnoses"), ("Secondary diagnoses:", "secondary_diagnoses"),
 ])
 def test_sections_headings(detector, heading, category):
     sep = " " if heading.rstrip().endswith((":", "-")) else "\n"   # a bare heading stands alone on its line
@@ -41,9 +42,10 @@ def test_sections_inline_and_spans(detector):
 def test_sections_capitals_under_an_empty_known_heading_are_its_content(detector):
     """'Primary diagnosis:' then 'RCA STEMI' on its own line: the capitals are the diagnosis, not a new
     heading of category other (the primary's diagnosis section was lost and another code went first)."""
-    for text in ("Primary diagnosis:\nRCA STEMI\nSecondary dx:\n1) COPD", "PRIMARY DX\nN-STEMI\nOTHER DIAGNOSES\n- AKI"):
+    for text, second in (("Primary diagnosis:\nRCA STEMI\nSecondary dx:\n1) COPD", "secondary_diagnoses"),
+                         ("PRIMARY DX\nN-STEMI\nOTHER DIAGNOSES\n- AKI", "diagnosis")):
         secs = detector.detect(text)
-        assert [s.category for s in secs] == ["diagnosis", "diagnosis"], text
+        assert [s.category for s in secs] == ["diagnosis", second], text
         assert section_at(secs, text.index("STEMI")).category == "diagnosis"
     # an ALL-CAPS line after a heading that has text of its own still ends the section
     secs = detector.detect("Diagnosis: sepsis\nWARD COURSE NOTES\nnil")

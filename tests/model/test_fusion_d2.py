@@ -115,3 +115,16 @@ def test_fusion_thresholds_and_primary_procedure_rules():
     p5 = probs(J44_1=0.9, I10=0.05)
     d5 = model.decide(build_candidates(LABELS, p5, p5, None, [], cfg))
     assert d4.raw_confidence < d5.raw_confidence
+
+
+def test_fusion_a_secondary_list_is_coded_but_never_names_the_primary():
+    """'Reason for admission: #NOF' then 'Secondary problems: hypernatraemia': the Diagnosis-list rule must
+    not make the first secondary the primary (it would, were the secondary list a Diagnosis list)."""
+    cfg = FusionConfig()
+    first = ent("J44.1", start=0, end=4, section="presenting_complaint", score=1.0)
+    second = ent("I10", start=10, end=14, section="secondary_diagnoses", score=1.0)
+    by = {c.code: c for c in build_candidates(LABELS, None, None, None, [first, second], cfg)}
+    assert by["I10"].diag_rank is None and by["I10"].present
+    by = {c.code: c for c in build_candidates(LABELS, None, None, None,
+                                              [first, ent("I10", start=10, end=14, section="diagnosis")], cfg)}
+    assert by["I10"].diag_rank == 0
