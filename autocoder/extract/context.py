@@ -168,7 +168,10 @@ class AssertionContext:
             return True
         cut = re.search(r"\.\s|\n", after)
         sentence_rest = after[:cut.start()] if cut else after
-        return re.search(r"\b(?:no|not)\s+" + re.escape(span.text) + r"\b", sentence_rest, re.IGNORECASE) is not None
+        # the mention or its head noun: "concern about cord compression ... showed no compression"
+        words = span.text.split()
+        named = [re.escape(span.text)] + ([re.escape(words[-1])] if len(words) > 1 and len(words[-1]) >= 5 else [])
+        return re.search(r"\b(?:no|not)\s+(?:" + "|".join(named) + r")\b", sentence_rest, re.IGNORECASE) is not None
 
     def assertion(self, span: Span, section: str | None, text: str | None = None) -> Assertion:
         """Flags for one entity span; `text` is doc.text (pass it: spaCy rebuilds it on every access)."""

@@ -524,6 +524,8 @@ class Extractor:
         if span.label_ not in ("DIAGNOSIS", "PROCEDURE", "SYMPTOM"):
             return []
         own = self._ranked(span.text, span.label_)[:1]
+        if own and own[0].system == "opcs4" and own[0].code[:1] in "YZ":
+            own = []    # a site code ("tibial shaft" Z77.2) is no operation: "open fracture R tibial shaft"
         own_score = own[0].score if own else 0.0
         own_fuzzy = not own or own[0].source.endswith("fuzzy")
         if own_score >= self.cfg.matcher.relabel_below and not own_fuzzy:

@@ -28,6 +28,7 @@ OPCS = {
     "R17.2": "Elective lower uterine segment caesarean delivery", "R18.2": "Lower uterine segment caesarean delivery NEC",
     "N30.3": "Circumcision", "M30.9": "Unspecified endoscopic examination of ureter",
     "M27.1": "Endoscopic laser fragmentation of calculus of ureter",
+    "Z77.2": "Shaft of tibia NEC",
     "B22.1": "Bilateral adrenalectomy", "B22.2": "Total adrenalectomy NEC", "B22.9": "Unspecified excision of adrenal gland",
 }
 

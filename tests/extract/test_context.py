@@ -141,6 +141,8 @@ def test_context_not_a_candidate_for_the_operation_is_not_done(extractor):
     ("He went on to have a laparoscopic cholecystectomy.", "laparoscopic cholecystectomy", "present"),
     ("Haematuria, cause not identified.", "Haematuria", "present"),
     ("Anaemia with no obvious cause.", "Anaemia", "present"),
+    ("MRI was done because of initial concern about cord compression and showed no compression.",
+     "cord compression", "negated"),
 ])
 def test_context_answered_suspicion_and_pseudo_cues(extractor, text, mention, assertion):
     """A suspicion answered later in the sentence is ruled out; 'went on to have' and 'no obvious cause'

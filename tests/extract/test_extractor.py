@@ -362,3 +362,15 @@ def test_extractor_a_condition_triggered_by_another_names_both(extractor):
 def test_extractor_a_spinal_level_before_a_condition_is_only_a_modifier(extractor):
     cands = extractor.candidates("L3/4 pyogenic discitis with adjacent vertebral osteomyelitis")
     assert cands[0].code == "M46.3" and cands[0].score >= 0.9
+
+
+def test_extractor_a_mention_tagged_procedure_whose_only_opcs_match_is_a_site_reads_as_the_diagnosis(extractor):
+    """'open fracture R tibial shaft' tagged PROCEDURE matches only the site code Z77.2 (shaft of tibia):
+    a site is no operation, so the fracture S82.2 it names wins the label."""
+    from spacy.tokens import Span
+
+    doc = extractor.nlp.make_doc("Injury: open fracture R tibial shaft (Gustilo-Anderson IIIA).")
+    span = Span(doc, 2, 7, label="PROCEDURE")
+    assert span.text == "open fracture R tibial shaft"
+    assert extractor._ranked(span.text, "PROCEDURE")[0].code == "Z77.2"
+    assert extractor._relabel(span).label_ == "DIAGNOSIS"
