@@ -361,7 +361,10 @@ class Extractor:
         ner_spans = [self._repair(doc, p) for s in doc.ents for p in self._split_at_sentences(doc, s)]
         if self._on_drug is not None:
             ner_spans = [self._cut_at_drug(doc, s) for s in ner_spans]
-        ner_spans = [s for s in ner_spans if not self._never_entity(s.text) and not _test_name(s, text)]
+        # a section heading is never a mention ("Mechanism:" of a trauma letter is no immune disorder)
+        heads = [(h.start, h.body_start) for h in sections]
+        ner_spans = [s for s in ner_spans if not self._never_entity(s.text) and not _test_name(s, text)
+                     and not _in_heading(s, heads)]
         ner_spans = self._join_split_names(doc, ner_spans)
         matched = [m for m in self._matcher_spans(doc, text) if not self._measurement(m[0], text)
                    and not _test_name(m[0], text) and not (self._never and self._never.fullmatch(m[0].text))]
@@ -583,6 +586,10 @@ def _replace(spans: list[Span], sources: dict[tuple[int, int], str], pieces: lis
         sources.pop((s.start_char, s.end_char), None)
     spans.append(new)
     sources[(new.start_char, new.end_char)] = "ner+matcher"
+
+
+def _in_heading(span: Span, heads: list[tuple[int, int]]) -> bool:
+    return any(h0 <= span.start_char and span.end_char <= h1 for h0, h1 in heads)
 
 
 def _contiguous(spans: list[Span]) -> bool:

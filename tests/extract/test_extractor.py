@@ -374,3 +374,16 @@ def test_extractor_a_mention_tagged_procedure_whose_only_opcs_match_is_a_site_re
     assert span.text == "open fracture R tibial shaft"
     assert extractor._ranked(span.text, "PROCEDURE")[0].code == "Z77.2"
     assert extractor._relabel(span).label_ == "DIAGNOSIS"
+
+
+def test_extractor_a_section_heading_the_ner_tagged_is_not_a_mention(extractor):
+    """'Mechanism:' heads the injury story of a trauma letter; tagged DIAGNOSIS it became D89.8 (disorder
+    of the immune mechanism) and the primary. 'Injury:' is the diagnosis heading of such letters."""
+    from spacy.tokens import Span
+
+    text = "Mechanism: slipped and fell.\nInjury: Colles fracture of the left wrist."
+    doc = extractor.nlp(text)
+    doc.ents = [Span(doc, 0, 1, label="DIAGNOSIS")]
+    ents = extractor._post(doc, text)
+    assert "Mechanism" not in [e.text for e in ents]
+    assert [(e.text, e.section) for e in ents if e.text.startswith("Colles")] == [("Colles fracture", "diagnosis")]
