@@ -567,6 +567,9 @@ class Extractor:
                 # the NER stopped inside a known term ("Left malignant otitis" | "externa"): it runs on to
                 # the term's end
                 _replace(spans, sources, over, Span(doc, over[0].start, m.end, label=over[0].label_))
+            elif kind != "fuzzy" and len(over) == 1 and m.start < over[0].start < m.end <= over[0].end:
+                # ... or started inside one ("Ocular" | "hypertension both eyes"): it starts at the term's start
+                _replace(spans, sources, over, Span(doc, m.start, over[0].end, label=over[0].label_))
             elif kind != "fuzzy" and len(over) >= 2 and _contiguous(over):
                 # the NER cut a known term in two ("Giant cell" | "arteritis with polymyalgic symptoms"):
                 # the two pieces are one mention

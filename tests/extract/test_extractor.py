@@ -387,3 +387,19 @@ def test_extractor_a_section_heading_the_ner_tagged_is_not_a_mention(extractor):
     ents = extractor._post(doc, text)
     assert "Mechanism" not in [e.text for e in ents]
     assert [(e.text, e.section) for e in ents if e.text.startswith("Colles")] == [("Colles fracture", "diagnosis")]
+
+
+def test_extractor_merge_starts_a_ner_span_at_the_start_of_a_known_term_it_began_inside():
+    """The NER took 'hypertension both eyes' (I10) out of 'Ocular hypertension both eyes'; the exact term
+    'Ocular hypertension' (H40.0) that ends inside it and starts earlier carries it back to 'Ocular'."""
+    import spacy
+    from spacy.tokens import Span
+
+    from autocoder.extract.extractor import Extractor
+
+    doc = spacy.blank("en")("- Ocular hypertension both eyes, on latanoprost")
+    ner = [Span(doc, 2, 5, label="DIAGNOSIS")]
+    merged, _ = Extractor._merge(doc, ner, [(Span(doc, 1, 3, label="DIAGNOSIS"), "synonym")])
+    assert [s.text for s in merged] == ["Ocular hypertension both eyes"]
+    merged, _ = Extractor._merge(doc, ner, [(Span(doc, 1, 3, label="DIAGNOSIS"), "fuzzy")])
+    assert [s.text for s in merged] == ["hypertension both eyes"]
