@@ -303,6 +303,12 @@ class Extractor:
                     head = [hit[0].model_copy(update={"score": head[0].score, "source": head[0].source}),
                             head[0].model_copy(update={"score": round(head[0].score - 0.05, 4)})] + head[1:]
                 hit = self._lead(hit, head)
+            # one known word overlapping a title is no name for it ("Immune" ~ D69.3 immune thrombocytopenic
+            # purpura, "Ureteric" ~ N20.1): a one-word mention keeps only close fuzzy forms ("hypokalaemic");
+            # a word no title knows is a misspelling, for which the fuzzy search is all there is
+            words = _WORD.findall(text)
+            if len(words) == 1 and words[0].lower() in self.index.vocab:
+                hit = [c for c in hit if not c.source.endswith("fuzzy") or c.score >= _ONE_WORD_FUZZY_MIN]
             self._cand_cache[key] = hit
             if len(self._cand_cache) > 20000:
                 self._cand_cache.popitem(last=False)
@@ -622,6 +628,8 @@ def _only_modifiers(part: str) -> bool:
                for w in re.findall(r"[a-z0-9']+", part.lower()))
 
 
+_WORD = re.compile(r"[A-Za-z0-9']+")
+_ONE_WORD_FUZZY_MIN = 0.7
 _SPINAL_LEVEL = re.compile(r"[clts]\d{1,2}")
 
 

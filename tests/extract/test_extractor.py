@@ -403,3 +403,11 @@ def test_extractor_merge_starts_a_ner_span_at_the_start_of_a_known_term_it_began
     assert [s.text for s in merged] == ["Ocular hypertension both eyes"]
     merged, _ = Extractor._merge(doc, ner, [(Span(doc, 1, 3, label="DIAGNOSIS"), "fuzzy")])
     assert [s.text for s in merged] == ["hypertension both eyes"]
+
+
+def test_extractor_one_known_word_is_no_fuzzy_name_but_a_misspelt_one_may_be(extractor):
+    """'Immune' overlaps 'Immune thrombocytopenic purpura' only by a word: no candidate. A close form
+    ('hypokalaemic') or a word no title knows (a misspelling) keeps its fuzzy candidates."""
+    assert [c for c in extractor.candidates("Immune") if c.source.endswith("fuzzy")] == []
+    assert extractor.candidates("hypokalaemic")[0].code == "E87.6"
+    assert extractor.candidates("hypercholesteraemia")[0].code == "E78.0"
