@@ -18,6 +18,9 @@ rules:
    caesarean mention ("emergency", "category 1", "EMCS" -> R18; "elective", "planned", "ELCS" -> R17).
 5. `anticoagulant_status`: Z92.1 only for an anticoagulant taken on admission, not one started this stay;
    `add_from_text` [U] adds it whenever the letter shows one taken on admission (off by default).
+6. `integral_secondaries`: codes that are a consequence or a presentation of the main condition in this
+   trust's convention (E86 dehydration, A09.9 diarrhoea NOS) are not coded beside a definitive primary,
+   and are the primary only when no definitive condition is kept.
 
 Pure Python (no torch, no spaCy). Every rule is switchable; an empty policy changes nothing.
 """
@@ -34,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from autocoder import paths
 from autocoder.errors import ConfigError
-from autocoder.model.fusion import Cand, Decision
+from autocoder.model.fusion import Cand, Decision, is_definitive
 from autocoder.schemas import Entity, Episode
 
 DEFAULT_POLICY = paths.CONFIG_DIR / "coding_policy.yaml"
@@ -106,6 +109,12 @@ class CodingPolicy(BaseModel):
     delivery_outcome: DeliveryOutcome = Field(default_factory=DeliveryOutcome)
     caesarean_urgency: CaesareanUrgency = Field(default_factory=CaesareanUrgency)
     anticoagulant_status: AnticoagulantStatus = Field(default_factory=AnticoagulantStatus)
+    integral_secondaries: list[str] = Field(default_factory=list, description=(
+        "ICD-10 prefixes not coded beside a definitive primary diagnosis (E86 dehydration with gastroenteritis "
+        "or DKA, A09.9 for the diarrhoea of another condition); the primary only when nothing definitive is kept"))
+
+    def integral(self, code: str) -> bool:
+        return bool(self.integral_secondaries) and code.startswith(tuple(self.integral_secondaries))
 
     def excluded(self, code: str, system: str) -> bool:
         if any(code.startswith(p) for p in self.allow.get(system)):
@@ -247,6 +256,23 @@ def _add_anticoagulant_status(dx: list[tuple[Cand, float]], text: str,
     return dx + [(Cand(code=cfg.code, system="icd10", present=[e], max_match=1.0), 0.9)]
 
 
+def _drop_integral(items: list, policy: CodingPolicy, code=lambda t: t[0].code) -> list:
+    """integral_secondaries: a definitive condition kept after an integral primary leads instead; beside a
+    definitive primary the integral codes go. `code` reads an item's code (Cand pairs here, strings for gold)."""
+    if not items or not policy.integral_secondaries:
+        return items
+    def lead(t) -> bool:
+        return is_definitive(code(t)) and not policy.integral(code(t))
+    if policy.integral(code(items[0])):
+        other = next((t for t in items[1:] if lead(t)), None)
+        if other is None:
+            return items
+        items = [other] + [t for t in items if t is not other]
+    if not lead(items[0]):
+        return items
+    return [items[0]] + [t for t in items[1:] if not policy.integral(code(t))]
+
+
 def apply_policy(d: Decision, text: str, policy: CodingPolicy,
                  may_be_primary=None) -> Decision:
     """The policy's rules on one decision (see the module docstring); `may_be_primary(code, system)`
@@ -256,6 +282,7 @@ def apply_policy(d: Decision, text: str, policy: CodingPolicy,
     if d.diagnoses and not dx:      # every kept code was excluded: an episode still has a primary
         pool = [(c, p) for c, p in ranked_dx if may_be_primary is None or may_be_primary(c.code, "icd10")]
         dx = pool[:1]
+    dx = _drop_integral(dx, policy)
     ac = policy.anticoagulant_status
     if ac.enabled:
         dx = [(c, p) for c, p in dx if not (c.code == ac.code and _new_anticoagulant_only(c, text, ac))]
@@ -296,6 +323,8 @@ def filter_gold(codes: list[str], system: str, policy: CodingPolicy) -> list[str
             out.append(c)
     if system == "opcs4" and out and _is_qualifier(out[0]):
         return []
+    if system == "icd10":
+        out = _drop_integral(out, policy, code=lambda c: c)
     return out
 
 

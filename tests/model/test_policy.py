@@ -135,3 +135,16 @@ def test_default_policy_high_cost_drug_code_is_never_the_primary_beside_an_opera
 def test_default_policy_codes_a_catheter_insertion_but_not_its_removal():
     pol = load_policy()
     assert pol.excluded("M47.3", "opcs4") and not pol.excluded("M47.9", "opcs4")
+
+
+def test_policy_integral_codes_go_beside_a_definitive_primary_and_give_way_as_the_primary():
+    policy = CodingPolicy(integral_secondaries=["E86", "A09.9"])
+    d = apply(_d([("K56.1", .9), ("E86", .9), ("I10", .8)], []), "", policy)
+    assert [c.code for c, _ in d.diagnoses] == ["K56.1", "I10"]       # dehydration with an intussusception
+    d = apply(_d([("A09.9", .9), ("A48.1", .8), ("E86", .7)], []), "", policy)
+    assert [c.code for c, _ in d.diagnoses] == ["A48.1"]              # the diarrhoea of Legionnaires' disease
+    d = apply(_d([("E86", .9), ("R11", .6)], []), "", policy)
+    assert [c.code for c, _ in d.diagnoses] == ["E86", "R11"]         # nothing definitive: dehydration leads
+    assert filter_gold(["K56.1", "E86", "I10"], "icd10", policy) == ["K56.1", "I10"]
+    assert [c.code for c, _ in apply(_d([("K56.1", .9), ("E86", .9)], []), "", CodingPolicy()).diagnoses] == \
+        ["K56.1", "E86"]                                               # off without the list
