@@ -219,3 +219,17 @@ def test_procedure_combinations_read_the_operation_paragraph_not_only_its_senten
 
 def test_combinations_a_misspelt_haemorrhage_still_names_the_bleeding_ulcer():
     assert coded("K26.9", "Upper GI haemorrage from duodenal ulcer.", "duodenal ulcer") == ["K26.4"]
+
+
+def test_combinations_appendicitis_with_localised_pus_is_k35_3_even_when_perforated():
+    text = "Findings: gangrenous appendix, perforated at the tip, with localised pus in the RIF; no generalised peritonitis."
+    assert coded("K35.8", text, "gangrenous appendix") == ["K35.3"]
+    assert coded("K35.2", text, "gangrenous appendix") == ["K35.3"]
+    assert coded("K35.8", "Perforated appendix with faecal peritonitis.", "Perforated appendix") == ["K35.2"]
+
+
+def test_combinations_addisonian_crisis_absorbs_the_adrenal_insufficiency():
+    text = "Known primary adrenal insufficiency. Impression: Addisonian crisis triggered by norovirus."
+    d = decision([(cand("E27.2", text, "Addisonian crisis"), 0.9),
+                  (cand("E27.1", text, "primary adrenal insufficiency"), 0.8)])
+    assert codes(combine_codes(d, text)) == ["E27.2"]
