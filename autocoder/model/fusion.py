@@ -98,6 +98,10 @@ class RefineConfig(BaseModel):
     # category (OPCS-4 endoscopy convention, coding-primer): category -> the biopsy code
     biopsy_variants: dict[str, str] = Field(default_factory=lambda: {
         "G45": "G45.1", "H22": "H22.1", "H25": "H25.1", "E49": "E49.1", "M45": "M45.1", "M30": "M30.5"})
+    # an injury (S00-T14) with no external cause kept and a fall stated in the letter ("tripped over a rug
+    # and fell onto her right side") gets W19 after it, read from the fall's own sentence (so the mechanism
+    # rows of combinations.tsv make it W01 / W10 / W06); a kept W19 reads the fall sentences too
+    fall_from_text: bool = True
     add_laterality: bool = True
     add_laparoscopic: bool = True
     # an opening that is only the way in ("Upper midline laparotomy, perforation closed with an omental patch")

@@ -297,6 +297,40 @@ def _affirmed(rx: re.Pattern, sent: str) -> bool:
     return False
 
 
+_FALL = re.compile(r"\b(?:fell|falls?|fallen|tripped|slipped|stumbled)\b", re.IGNORECASE)
+#: a fall word that states no fall of this episode: a service, a risk, a plan, none
+_FALL_NOT = re.compile(r"\b(?:falls?\s+(?:prevention|assessment|risk|clinic|team|service|advice|screen\w*|"
+                       r"pathway|history)|fall\s+risk|risk\s+of\s+(?:a\s+)?falls?|no\s+(?:further\s+|recent\s+|"
+                       r"other\s+)?falls?|if\s+\w+\s+(?:falls?|fell|trips?|slips?)|position\s+slips|"
+                       r"slipped\s+(?:\w+\s+){0,3}(?:epiphysis|disc))\b", re.IGNORECASE)
+_INJURY = re.compile(r"^(?:S\d|T0\d|T1[0-4])")
+_EXTERNAL_CAUSE = re.compile(r"^[VWXY]\d")
+
+
+def fall_cause(d: Decision, text: str) -> Decision:
+    """W19 after an injury whose letter states a fall (RefineConfig.fall_from_text); the fall sentences
+    become its evidence, where combine_codes reads the mechanism (tripped -> W01, stairs -> W10)."""
+    falls = []
+    for m in _FALL.finditer(text):
+        sent = _sentence_at(text, m.start(), m.end())
+        if not _FALL_NOT.search(sent) and _affirmed(_FALL, sent):
+            falls.append(Entity(text=m.group(0), start=m.start(), end=m.end(), label="DIAGNOSIS", source="fall"))
+    if not falls:
+        return d
+    dx = list(d.diagnoses)
+    w19 = next((i for i, (c, _) in enumerate(dx) if c.code == "W19"), None)
+    if w19 is not None:
+        c, p = dx[w19]
+        dx[w19] = (replace(c, present=[*c.present, *falls]), p)
+        return replace(d, diagnoses=dx)
+    injury = next((i for i, (c, _) in enumerate(dx) if _INJURY.match(c.code)), None)
+    if injury is None or any(_EXTERNAL_CAUSE.match(c.code) for c, _ in dx):
+        return d
+    c, p = dx[injury]
+    dx.insert(injury + 1, (Cand(code="W19", system="icd10", present=falls, max_match=c.max_match), p))
+    return replace(d, diagnoses=dx)
+
+
 def combine_codes(d: Decision, text: str, system: str = "icd10") -> Decision:
     """Combination categories (codes/data/combinations.tsv): a kept code becomes the code that names its
     complication when the mention's own sentence states it, and the codes it absorbs go. For OPCS-4
@@ -488,6 +522,8 @@ def refine(d: Decision, text: str, *, title: Callable[[str, str], str], sided: f
     cfg = cfg or RefineConfig()
     if cfg.prefer_specific:
         d = prefer_specific(d, title)
+    if cfg.fall_from_text:
+        d = fall_cause(d, text)
     if cfg.combinations:
         d = combine_codes(d, text)
         d = combine_codes(d, text, "opcs4")

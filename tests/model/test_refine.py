@@ -262,3 +262,22 @@ def test_refine_laparotomy_is_not_coded_beside_the_operation_done_through_it():
     # an exploratory laparotomy (nothing else done; a scan is not an operation) keeps its code
     d = drop_implicit_approach(decision([(cand("K26.5"), 0.9)], proc=[(lap, 0.8), (ct, 0.7)]), codes)
     assert [c.code for c, _ in d.procedures] == ["T30.9", "U05.1"]
+
+
+def test_refine_an_injury_after_a_stated_fall_gets_its_fall_code_from_the_fall_sentence():
+    text = ("Mechanism: tripped over a rug and fell onto her right side; long lie. Falls assessment booked.\n"
+            "Injury: fracture of the right neck of femur.")
+    nof = cand("S72.0", present=[ent(text, "fracture of the right neck of femur")])
+    cfg = RefineConfig(add_laterality=False, add_laparoscopic=False)
+    d = refine(decision([(nof, 0.9)]), text, title=title, sided=frozenset(), cfg=cfg)
+    assert _codes(d) == ["S72.0", "W01"]                      # W19, made W01 by "tripped" in its sentence
+    # a kept W19 read from another sentence ("long lie") also reads the fall's own sentence
+    w19 = cand("W19", present=[ent(text, "long lie")])
+    d = refine(decision([(nof, 0.9), (w19, 0.8)]), text, title=title, sided=frozenset(), cfg=cfg)
+    assert _codes(d) == ["S72.0", "W01"]
+    # no fall stated (a service, a plan, a condition's name): nothing added
+    for other in ("Falls assessment booked. If she falls again, return.", "Left slipped upper femoral epiphysis."):
+        d = refine(decision([(nof, 0.9)]), other + " Injury: fracture", title=title, sided=frozenset(), cfg=cfg)
+        assert _codes(d) == ["S72.0"], other
+    off = RefineConfig(add_laterality=False, add_laparoscopic=False, fall_from_text=False)
+    assert _codes(refine(decision([(nof, 0.9)]), text, title=title, sided=frozenset(), cfg=off)) == ["S72.0"]
