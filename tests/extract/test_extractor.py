@@ -411,3 +411,9 @@ def test_extractor_one_known_word_is_no_fuzzy_name_but_a_misspelt_one_may_be(ext
     assert [c for c in extractor.candidates("Immune") if c.source.endswith("fuzzy")] == []
     assert extractor.candidates("hypokalaemic")[0].code == "E87.6"
     assert extractor.candidates("hypercholesteraemia")[0].code == "E78.0"
+
+
+def test_extractor_uk_alcohol_related_wordings_and_acute_respiratory_failure(extractor):
+    assert extractor.candidates("Alcohol-related cirrhosis")[0].code == "K70.3"
+    assert extractor.candidates("alcohol-related fatty liver")[0].code == "K70.0"
+    assert extractor.candidates("acute hypercapnic (type 2) respiratory failure")[0].code == "J96.0"

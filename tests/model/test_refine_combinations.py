@@ -233,3 +233,9 @@ def test_combinations_addisonian_crisis_absorbs_the_adrenal_insufficiency():
     d = decision([(cand("E27.2", text, "Addisonian crisis"), 0.9),
                   (cand("E27.1", text, "primary adrenal insufficiency"), 0.8)])
     assert codes(combine_codes(d, text)) == ["E27.2"]
+
+
+def test_combinations_ischaemic_heart_disease_with_a_revascularisation_is_coronary_atherosclerosis():
+    assert coded("I25.9", "Background: ischaemic heart disease (CABG 2012, no angina since).",
+                 "ischaemic heart disease") == ["I25.1"]
+    assert coded("I25.9", "PMH: IHD. Hip OA.", "IHD") == ["I25.9"]
