@@ -219,6 +219,8 @@ class AssertionContext:
             a.negated = True
         if span.label_ == "PROCEDURE" and _NO_OPERATION.search(text, max(0, span.start_char - 20), span.start_char):
             a.negated = True
+        if span.label_ == "PROCEDURE" and span[-1].lower_ in ("scar", "scars"):
+            a.historical = True      # "appendicectomy scar": an old operation seen on examination
         rule = self.semantics.get(section or "")
         if rule == "family":
             a.family = True

@@ -307,7 +307,7 @@ class Extractor:
             # purpura, "Ureteric" ~ N20.1): a one-word mention keeps only close fuzzy forms ("hypokalaemic");
             # a word no title knows is a misspelling, for which the fuzzy search is all there is
             words = _WORD.findall(text)
-            if len(words) == 1 and words[0].lower() in self.index.vocab:
+            if len(words) == 1 and words[0].lower() in self.index.vocab and not _OPERATION_WORD.search(words[0]):
                 hit = [c for c in hit if not c.source.endswith("fuzzy") or c.score >= _ONE_WORD_FUZZY_MIN]
             self._cand_cache[key] = hit
             if len(self._cand_cache) > 20000:
@@ -630,6 +630,9 @@ def _only_modifiers(part: str) -> bool:
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _ONE_WORD_FUZZY_MIN = 0.7
+#: one word that names an operation by itself ("hysterectomy" ~ Q07.4 Total abdominal hysterectomy NEC)
+_OPERATION_WORD = re.compile(r"(?:ectomy|otomy|ostomy|plasty|pexy|scopy|graphy|desis|rrhaphy|centesis|lysis)$",
+                             re.IGNORECASE)
 _SPINAL_LEVEL = re.compile(r"[clts]\d{1,2}")
 
 

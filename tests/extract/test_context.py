@@ -185,3 +185,12 @@ def test_context_a_list_of_tests_that_were_all_negative_negates_each_one():
 ])
 def test_context_absent_inside_a_bracket_describes_the_brackets_own_noun(extractor, text, mention, assertion):
     assert _assert_of(extractor, text, mention).assertion == assertion
+
+
+@pytest.mark.parametrize("text,mention,assertion", [
+    ("Adhesion band from the old cholecystectomy scar to the ileum.", "cholecystectomy", "historical"),
+    ("Abdomen: cholecystectomy scar, soft.", "cholecystectomy", "historical"),
+    ("Laparoscopic cholecystectomy on day 2.", "cholecystectomy", "present"),
+])
+def test_context_an_operation_named_by_its_scar_or_as_old_is_history(extractor, text, mention, assertion):
+    assert _assert_of(extractor, text, mention).assertion == assertion

@@ -409,6 +409,7 @@ def test_extractor_one_known_word_is_no_fuzzy_name_but_a_misspelt_one_may_be(ext
     """'Immune' overlaps 'Immune thrombocytopenic purpura' only by a word: no candidate. A close form
     ('hypokalaemic') or a word no title knows (a misspelling) keeps its fuzzy candidates."""
     assert [c for c in extractor.candidates("Immune") if c.source.endswith("fuzzy")] == []
+    assert extractor.candidates("arthroplasty")[0].code == "W46.1"     # an operation word names an operation
     assert extractor.candidates("hypokalaemic")[0].code == "E87.6"
     assert extractor.candidates("hypercholesteraemia")[0].code == "E78.0"
 
