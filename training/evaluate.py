@@ -181,6 +181,27 @@ def promotion_eval_set(cfg) -> list[Episode]:
                           exclude_letters=cfg.exclude_letters)
 
 
+def restore_champion_as_default(model_name: str, candidate_version: str, champion_version: str) -> str | None:
+    """Put the champion back in the default model dir when training installed a candidate there that the
+    gate then rejected. Why: `autocoder code`, the service and the README's main command load the default
+    dir; a rejected model must not be what they serve. Returns the restored version, or None when the
+    default dir holds something else (a hand-installed bundle is left alone)."""
+    from autocoder.model.bundle import CARD, copy_bundle, read_card, update_card
+    from autocoder.paths import default_model_dir
+    from training.registry import download_registered
+
+    dst = default_model_dir()
+    card = read_card(dst) if (dst / CARD).exists() else {}
+    if card.get("registered_model") != model_name or str(card.get("registered_version")) != candidate_version:
+        return None
+    src, _ = download_registered(model_name, version=champion_version)
+    copy_bundle(src, dst)
+    update_card(dst, registered_model=model_name, registered_version=champion_version)
+    log.info("gate rejected %s v%s: default model dir restored to the champion v%s", model_name,
+             candidate_version, champion_version)
+    return f"{model_name}@{champion_version}"
+
+
 def promote(version: str | None = None, *, model_name: str = "autocoder", tolerance: float | None = None,
             config=None, eval_episodes: Sequence[Episode] | None = None) -> dict:
     """Move alias 'champion' to `version` (default: the 'candidate' alias) when it is not worse than the
@@ -213,7 +234,8 @@ def promote(version: str | None = None, *, model_name: str = "autocoder", tolera
     worse = [k for k in cfg.metrics if scores["candidate"][k] < scores["champion"][k] - tol]
     report.update(scores=scores, n_eval_episodes=len(eps))
     if worse:
-        return {**report, "promoted": False,
+        restored = restore_champion_as_default(model_name, str(cand.version), str(champ.version))
+        return {**report, "promoted": False, "default_model_restored_to": restored,
                 "reason": "candidate worse than champion on " + ", ".join(
                     f"{k} ({scores['candidate'][k]:.4f} < {scores['champion'][k]:.4f} - {tol})" for k in worse)}
     set_alias(model_name, "champion", str(cand.version))

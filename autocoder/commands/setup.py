@@ -14,10 +14,10 @@ import typer
 from autocoder.paths import REPO_ROOT, data_home, default_model_dir, shared_data_dir
 
 
-def _run(step: str, args: list[str]) -> None:
+def _run(step: str, args: list[str], ok: tuple[int, ...] = (0,)) -> None:
     typer.secho(f"==> {step}: autocoder {' '.join(args)}", fg=typer.colors.CYAN, err=True)
     rc = subprocess.call([sys.executable, "-m", "autocoder.cli", *args])
-    if rc != 0:
+    if rc not in ok:
         typer.secho(f"step '{step}' failed with exit status {rc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(rc)
 
@@ -38,7 +38,8 @@ def setup(
         (home / ".opcs4_imported").touch()
     if retrain or not default_model_dir().exists():
         _run("train the default model", ["train", "--config", str(config)])
-        _run("promote it if the gate passes", ["promote"])
+        # exit 3 = the gate kept the champion (and put it back as the default model): the job goes on with it
+        _run("promote it if the gate passes", ["promote"], ok=(0, 3))
     demo = home / "demo"
     demo.mkdir(exist_ok=True)
     batch, results = demo / "batch.jsonl", demo / "results.jsonl"
