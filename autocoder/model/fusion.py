@@ -132,6 +132,8 @@ class FusionConfig(BaseModel):
     n_rejected_for_confidence: int = 3
     default_threshold: float = 0.5
     review_threshold: float = 0.8
+    # dev-F1 slack when fitting the per-system thresholds: the threshold nearest 0.5 within it is taken
+    threshold_f1_tolerance: float = Field(0.005, ge=0, le=0.1)
     lr_c: float = 1.0
     # DGCS.1: a symptom (Chapter XVIII) or a history/status code (Z80-Z99) is the main condition only when
     # no definitive diagnosis was found; and symptoms are not added beside a definitive main condition.
@@ -645,7 +647,8 @@ class FusionModel:
         for k, system in enumerate(SYSTEMS):
             m = systems == k
             self.thresholds[system] = fit_threshold(cal[m], y[m], n_gold=n_gold[system],
-                                                    default=self.cfg.default_threshold)
+                                                    default=self.cfg.default_threshold,
+                                                    f1_tolerance=self.cfg.threshold_f1_tolerance)
         # primary rankers: among primary-eligible candidates, which one is the gold first code?
         mbp = may_be_primary or _default_may_be_primary
         start = 0

@@ -57,6 +57,14 @@ def test_calibration_threshold_maximises_f1_and_counts_unproposed_gold():
     assert fit_threshold([0.4], [0], default=0.5) == 0.5
 
 
+def test_calibration_threshold_within_the_f1_tolerance_stays_near_one_half():
+    # 40 gold-positive and 1 negative candidates at 0.45, one more positive at 0.2, negatives at 0.1-0.2
+    probs = [0.45] * 40 + [0.45, 0.2] + [0.15] * 3
+    labels = [1] * 40 + [0, 1] + [0, 0, 0]
+    assert fit_threshold(probs, labels) <= 0.2                     # the best F1 step, far from 0.5
+    assert fit_threshold(probs, labels, f1_tolerance=0.02) == 0.45  # nearly as good, much nearer 0.5
+
+
 def test_calibration_confidence_monotone_in_kept_and_rejected():
     base = raw_episode_confidence([0.9, 0.8], [0.3, 0.1])
     assert raw_episode_confidence([0.95, 0.8], [0.3, 0.1]) > base       # stronger kept code
