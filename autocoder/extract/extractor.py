@@ -62,6 +62,14 @@ _SPACED_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 _JOINER = re.compile(r"\s+(?:with|secondary\s+to|due\s+to|complicated\s+by|caused\s+by|triggered\s+by|"
                      r"precipitated\s+by|from)\s+(?:an?\s+)?", re.IGNORECASE)
 _DANGLING = {"to", "of", "with", "and", "secondary", "due", "from", "on", "in"}
+#: a one-word mention that is a known word keeps only fuzzy candidates this close ("hypokalaemic" E87.6)...
+_WORD = re.compile(r"[A-Za-z0-9']+")
+_ONE_WORD_FUZZY_MIN = 0.7
+#: ... unless the word names an operation by itself ("hysterectomy" ~ Q07.4 Total abdominal hysterectomy NEC)
+_OPERATION_WORD = re.compile(r"(?:ectomy|otomy|ostomy|plasty|pexy|scopy|graphy|desis|rrhaphy|centesis|lysis)$",
+                             re.IGNORECASE)
+#: a spinal level before a condition is a modifier ("L3/4 pyogenic discitis")
+_SPINAL_LEVEL = re.compile(r"[clts]\d{1,2}")
 # an assertion cue the NER swallowed at the end of its span ("CT head not indicated", "PE excluded") is cut
 # off so ConText sees it beside the mention (a cue inside the span would never apply to it)
 _TRAILING_CUE = re.compile(r"(?:\s*[-–,:]?\s*(?:was|were|is|felt|deemed|thought)?\s*"
@@ -598,6 +606,7 @@ def _replace(spans: list[Span], sources: dict[tuple[int, int], str], pieces: lis
 
 
 def _in_heading(span: Span, heads: list[tuple[int, int]]) -> bool:
+    """Does the span lie inside a section heading (heading start .. body start)?"""
     return any(h0 <= span.start_char and span.end_char <= h1 for h0, h1 in heads)
 
 
@@ -626,14 +635,6 @@ def _only_modifiers(part: str) -> bool:
     ("L3/4 pyogenic discitis", "C5/6") in `part`."""
     return all(w in _EDGE_MODIFIERS or len(w) <= 1 or w.isdigit() or _SPINAL_LEVEL.fullmatch(w)
                for w in re.findall(r"[a-z0-9']+", part.lower()))
-
-
-_WORD = re.compile(r"[A-Za-z0-9']+")
-_ONE_WORD_FUZZY_MIN = 0.7
-#: one word that names an operation by itself ("hysterectomy" ~ Q07.4 Total abdominal hysterectomy NEC)
-_OPERATION_WORD = re.compile(r"(?:ectomy|otomy|ostomy|plasty|pexy|scopy|graphy|desis|rrhaphy|centesis|lysis)$",
-                             re.IGNORECASE)
-_SPINAL_LEVEL = re.compile(r"[clts]\d{1,2}")
 
 
 _PREFIXES = {"pre", "post", "non", "peri", "sub", "intra", "extra", "para"}

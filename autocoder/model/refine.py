@@ -310,6 +310,11 @@ _EXTERNAL_CAUSE = re.compile(r"^[VWXY]\d")
 def fall_cause(d: Decision, text: str) -> Decision:
     """W19 after an injury whose letter states a fall (RefineConfig.fall_from_text); the fall sentences
     become its evidence, where combine_codes reads the mechanism (tripped -> W01, stairs -> W10)."""
+    dx = list(d.diagnoses)
+    w19 = next((i for i, (c, _) in enumerate(dx) if c.code == "W19"), None)
+    injury = next((i for i, (c, _) in enumerate(dx) if _INJURY.match(c.code)), None)
+    if w19 is None and (injury is None or any(_EXTERNAL_CAUSE.match(c.code) for c, _ in dx)):
+        return d        # nothing the fall sentences could change: the text is not searched
     falls = []
     for m in _FALL.finditer(text):
         sent = _sentence_at(text, m.start(), m.end())
@@ -317,15 +322,10 @@ def fall_cause(d: Decision, text: str) -> Decision:
             falls.append(Entity(text=m.group(0), start=m.start(), end=m.end(), label="DIAGNOSIS", source="fall"))
     if not falls:
         return d
-    dx = list(d.diagnoses)
-    w19 = next((i for i, (c, _) in enumerate(dx) if c.code == "W19"), None)
     if w19 is not None:
         c, p = dx[w19]
         dx[w19] = (replace(c, present=[*c.present, *falls]), p)
         return replace(d, diagnoses=dx)
-    injury = next((i for i, (c, _) in enumerate(dx) if _INJURY.match(c.code)), None)
-    if injury is None or any(_EXTERNAL_CAUSE.match(c.code) for c, _ in dx):
-        return d
     c, p = dx[injury]
     dx.insert(injury + 1, (Cand(code="W19", system="icd10", present=falls, max_match=c.max_match), p))
     return replace(d, diagnoses=dx)
