@@ -138,6 +138,8 @@ class FusionConfig(BaseModel):
     # DGCS.1: a symptom (Chapter XVIII) or a history/status code (Z80-Z99) is the main condition only when
     # no definitive diagnosis was found; and symptoms are not added beside a definitive main condition.
     prefer_definitive_primary: bool = True
+    # ... also when the definitive condition is below the threshold but named outright (see decide)
+    named_definitive_primary: bool = True
     drop_symptoms_with_definitive_primary: bool = True
     # a mention named by its symptom ("testicular pain" -> N50.8, "back pain" -> M54.9) is a symptom whatever
     # chapter its code is in: not the main condition beside a definitive one (it may still be a secondary code:
@@ -570,8 +572,18 @@ class FusionModel:
                 # a kept definitive condition the letter names only as background ("asthma" under
                 # Background) does not make the admission's symptom ("collapse - likely vasovagal
                 # syncope") give way to a poorly matched definitive code
-                if any(p >= self.thresholds.get(system, 0.5) and not c.only_background for c, p in definitive):
+                floor = self.thresholds.get(system, 0.5)
+                if any(p >= floor and not c.only_background for c, p in definitive):
                     pool = definitive
+                elif self.cfg.named_definitive_primary:
+                    # no definitive condition of this admission is kept, yet the letter names one outright
+                    # ("sigmoid volvulus", exact, top of its mention) that the combiner scored a little low:
+                    # DGCS.1 makes it the main condition rather than a symptom ("flatulence") or background
+                    named = [(c, p) for c, p in definitive if p >= floor / 2 and c.present and c.best_rank == 0
+                             and c.max_match >= self.cfg.diagnosis_section_min_match and not c.only_background
+                             and not c.uncertain_only]
+                    if named:
+                        pool = named
                 # and a history / status code (Z80-Z99: "on apixaban" Z92.1) is never the reason for the
                 # admission while a symptom is there to be it
                 pool = [(c, p) for c, p in pool if not is_status(c.code)] or pool

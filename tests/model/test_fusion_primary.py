@@ -259,3 +259,25 @@ def test_fusion_weak_token_overlap_without_the_classifier_is_not_kept():
     assert [c.code for c, _ in d.diagnoses] == ["K04.7", "S02.5"]
     model.cfg.weak_match_below = 0.0
     assert [c.code for c, _ in model.decide([main, weak], probs=[0.95, 0.73]).diagnoses] == ["K04.7", "S72.0"]
+
+
+def test_fusion_a_definitive_condition_named_outright_is_the_primary_though_scored_below_threshold():
+    """'Sigmoid volvulus' (exact, top of its mention) scored 0.29 by a retrained combiner; kept: only the
+    background Parkinson's disease. The symptom (flatulence R14) must not be the main condition."""
+    from autocoder.schemas import Entity
+
+    def cand(code, p, section, match=1.0):
+        e = Entity(text="x", start=0, end=1, label="DIAGNOSIS", section=section)
+        return Cand(code=code, system="icd10", clf_prob=p, primary_head=p, present=[e], max_match=match,
+                    best_rank=0, first_rank=0, main_rank=0)
+
+    cands = [cand("R14", 0.45, "history"), cand("G20", 0.97, "past_medical_history"), cand("K56.2", 0.29, "history")]
+    for named, want in ((True, "K56.2"), (False, None)):
+        model = FusionModel(FusionConfig(named_definitive_primary=named))
+        model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+        primary = model.decide(cands, probs=[c.clf_prob for c in cands]).diagnoses[0][0].code
+        assert (primary == want) if want else primary != "K56.2"
+    weak = [cand("R14", 0.45, "history"), cand("K56.2", 0.29, "history", match=0.6)]   # a loose match: no
+    model = FusionModel(FusionConfig())
+    model.thresholds = {"icd10": 0.5, "opcs4": 0.5}
+    assert model.decide(weak, probs=[c.clf_prob for c in weak]).diagnoses[0][0].code == "R14"
