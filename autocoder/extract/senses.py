@@ -48,8 +48,10 @@ class SenseRules:
         for s in senses:
             self.by_term.setdefault(s.term, []).append(s)
         terms = sorted(self.by_term, key=len, reverse=True)
-        # abbreviations are matched as written (capitals): "icd" in prose is not the abbreviation
-        self._term_rx = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, terms)) + r")(?![\w-])") if terms else None
+        # abbreviations are matched as written (capitals): "icd" in prose is not the abbreviation; a term
+        # written in lower case is a word and matches in any case ("angiogram", "Angiogram")
+        alts = [f"(?i:{re.escape(t)})" if t.islower() else re.escape(t) for t in terms]
+        self._term_rx = re.compile(r"(?<![\w-])(" + "|".join(alts) + r")(?![\w-])") if terms else None
 
     @classmethod
     def from_file(cls, path: Path, window: int = 120) -> SenseRules:
@@ -99,12 +101,13 @@ class SenseRules:
             return None, None
         line = self._line(text, e)
         default = None
-        for s in self.by_term[m.group(1)]:
+        term = m.group(1) if m.group(1) in self.by_term else m.group(1).lower()
+        for s in self.by_term[term]:
             if s.cue is None:
                 default = default or s
             elif s.cue.search(line):
-                return m.group(1), s
-        return m.group(1), default
+                return term, s
+        return term, default
 
     def apply(self, ents: list[Entity], text: str, title: Callable[[str, str], str]) -> list[Entity]:
         """A settled sense with codes replaces the candidates of a mention that is the abbreviation give or

@@ -99,3 +99,11 @@ def test_senses_the_shipped_file_codes_a_coronary_angiogram_only_on_a_cardiology
     assert coded(rules, leg, "angiogram", "K63.6", "K63.4") == []
     assert coded(rules, "Coronary angiography + PCI to the LAD (right radial).", "angiography", "K63.6") == ["K63.6"]
     assert coded(rules, "Imaging: CT angiogram - femoral occlusion.", "CT angiogram", "U11.4", "K63.6") == ["U11.4"]
+
+
+def test_senses_a_lower_case_term_is_a_word_matched_in_any_case(tmp_path):
+    p = tmp_path / "senses.tsv"
+    p.write_text(SENSES + "angiogram\topcs4\tK63.6\tcoronar\nangiogram\topcs4\t-\t-\n", encoding="utf-8")
+    rules = SenseRules.from_file(p)
+    assert coded(rules, "Angiogram: satisfactory run-off.", "Angiogram", "K63.6", "U11.4") == ["U11.4"]
+    assert coded(rules, "Coronary ANGIOGRAM: LAD disease.", "ANGIOGRAM", "K63.4") == ["K63.6"]
